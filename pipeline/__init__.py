@@ -1,0 +1,1 @@
+"""backstride: training-risk pipeline for runners."""
