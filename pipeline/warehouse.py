@@ -1,0 +1,315 @@
+"""The DuckDB warehouse: schema, the single-writer lock and read paths.
+
+DuckDB allows one writing process per file, and while it writes no other process can
+open the file at all. So every writer takes `warehouse.lock` (an flock) first, keeps its
+connection short, and on close publishes a read-only replica (`warehouse.read.duckdb`)
+that ad-hoc readers fall back to while a writer is busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import Settings
+
+# Tables written by ingestion. Every table holding personal data has `athlete_id`
+# so that `delete_athlete` can remove an athlete everywhere.
+SCHEMA: dict[str, str] = {
+    "landing": """
+        create table if not exists landing (
+            landing_id   bigint primary key,      -- increasing id, order of arrival
+            athlete_id   bigint not null,
+            endpoint     varchar not null,         -- athlete | activity_summary | activity_detail | streams | gear
+            object_id    varchar,                  -- activity id, gear id or athlete id as text
+            fetched_at   timestamptz not null,
+            batch_id     varchar not null,         -- one sync of one athlete
+            payload      json,                     -- the API body as it came (null if it was not JSON)
+            raw_text     varchar,                  -- the body text when it was not valid JSON
+            parse_error  varchar,                  -- why it could not be parsed, if so
+            payload_hash varchar not null          -- md5 of the body, to skip storing identical re-fetches
+        )""",
+    "athletes": """
+        create table if not exists athletes (
+            athlete_id     bigint primary key,
+            firstname      varchar,
+            lastname       varchar,
+            city           varchar,
+            country        varchar,
+            sex            varchar,
+            email          varchar,
+            timezone       varchar not null default 'UTC',  -- IANA zone for weeks and digests
+            digest_enabled boolean not null default true,
+            needs_reauth   boolean not null default false,  -- refresh token was revoked
+            registered_at  timestamptz not null default now(),
+            profile_updated_at timestamptz
+        )""",
+    "activities": """
+        create table if not exists activities (
+            activity_id          bigint primary key,
+            athlete_id           bigint not null,
+            name                 varchar,
+            description          varchar,
+            sport_type           varchar,
+            type                 varchar,
+            start_date           timestamptz,   -- UTC
+            start_date_local     timestamp,     -- wall clock in the athlete's zone
+            timezone             varchar,
+            distance             double,        -- metres
+            moving_time          integer,       -- seconds
+            elapsed_time         integer,       -- seconds
+            total_elevation_gain double,        -- metres
+            average_speed        double,        -- m/s
+            max_speed            double,        -- m/s
+            average_cadence      double,        -- as Strava reports it: strides (one foot) per minute for runs
+            average_heartrate    double,
+            max_heartrate        double,
+            gear_id              varchar,
+            trainer              boolean,
+            manual               boolean,
+            workout_type         integer,
+            has_detail           boolean not null default false,
+            landing_id           bigint,        -- the landing row this version came from
+            batch_id             varchar,
+            loaded_at            timestamptz not null default now()
+        )""",
+    "splits": """
+        create table if not exists splits (
+            activity_id          bigint not null,
+            athlete_id           bigint not null,
+            split                integer not null,   -- 1-based kilometre index (splits_metric)
+            distance             double,             -- metres
+            elapsed_time         integer,
+            moving_time          integer,
+            average_speed        double,             -- m/s
+            average_heartrate    double,
+            elevation_difference double,
+            pace_zone            integer,
+            primary key (activity_id, split)
+        )""",
+    "gear": """
+        create table if not exists gear (
+            gear_id     varchar primary key,
+            athlete_id  bigint not null,
+            name        varchar,
+            brand_name  varchar,
+            model_name  varchar,
+            gear_type   varchar,        -- shoe | bike
+            distance    double,         -- metres, Strava's running total (includes walks)
+            retired     boolean,
+            is_primary  boolean,
+            landing_id  bigint,
+            loaded_at   timestamptz not null default now()
+        )""",
+    "stream_features": """
+        create table if not exists stream_features (
+            activity_id        bigint primary key,
+            athlete_id         bigint not null,
+            sample_count       integer,     -- points in the time stream
+            duration_s         double,      -- last time sample
+            first_third_spm    double,      -- steps per minute (2 x cadence) in the first third of time
+            last_third_spm     double,
+            first_third_pace_s_per_km double,
+            last_third_pace_s_per_km  double,
+            first_third_hr     double,
+            last_third_hr      double,
+            cadence_samples    integer,
+            heartrate_samples  integer,
+            landing_id         bigint
+        )""",
+    "sync_state": """
+        create table if not exists sync_state (
+            athlete_id      bigint primary key,
+            cursor_epoch    bigint,        -- newest activity start seen (epoch s)
+            resume_after    bigint,        -- list paging in progress: the 'after' value ...
+            resume_page     integer,       -- ... and the next page to read
+            last_sync_at    timestamptz,
+            last_status     varchar,       -- ok | deferred | error | needs_reauth
+            last_message    varchar,
+            requests_used   integer
+        )""",
+    "fetch_queue": """
+        create table if not exists fetch_queue (
+            athlete_id  bigint not null,
+            activity_id bigint not null,
+            kind        varchar not null,   -- detail | streams
+            enqueued_at timestamptz not null default now(),
+            primary key (activity_id, kind)
+        )""",
+    "deleted_activities": """
+        create table if not exists deleted_activities (
+            activity_id bigint primary key,
+            athlete_id  bigint not null,
+            deleted_at  timestamptz not null default now()
+        )""",
+    "ingest_log": """
+        create table if not exists ingest_log (
+            batch_id    varchar primary key,
+            athlete_id  bigint not null,
+            ingested_at timestamptz not null default now()
+        )""",
+    "quarantine": """
+        create table if not exists quarantine (
+            table_name   varchar not null,     -- the validated table (suite name)
+            record_key   varchar not null,     -- primary key of the row as text
+            athlete_id   bigint,
+            activity_id  bigint,
+            batch_id     varchar not null,
+            failed_expectations varchar[] not null,
+            row_json     json,
+            quarantined_at timestamptz not null default now(),
+            released_at  timestamptz,
+            primary key (table_name, record_key, batch_id)
+        )""",
+    "validation_runs": """
+        create table if not exists validation_runs (
+            run_id        varchar primary key,
+            suite         varchar not null,
+            batch_id      varchar not null,
+            started_at    timestamptz not null,
+            rows_checked  integer not null,
+            rows_passed   integer not null,
+            rows_quarantined integer not null,
+            success       boolean not null,
+            duration_s    double not null,
+            athlete_ids   bigint[]
+        )""",
+    "digest_log": """
+        create table if not exists digest_log (
+            athlete_id  bigint not null,
+            week_start  date not null,
+            status      varchar not null,     -- sent | failed
+            attempts    integer not null default 1,
+            sent_at     timestamptz,
+            message_id  varchar,
+            transport   varchar,              -- smtp | outbox
+            error       varchar,
+            primary key (athlete_id, week_start)
+        )""",
+}
+
+SEQUENCES = ["create sequence if not exists landing_seq start 1"]
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse write lock."""
+
+
+def init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every ingestion table if missing (idempotent)."""
+    for ddl in SEQUENCES:
+        con.execute(ddl)
+    for ddl in SCHEMA.values():
+        con.execute(ddl)
+
+
+def tables_with_athlete_id(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every base table that has an `athlete_id` column."""
+    rows = con.execute(
+        """select table_name from duckdb_columns()
+           where column_name = 'athlete_id' and database_name = current_database()
+             and table_name in (select table_name from duckdb_tables() where database_name = current_database())
+           order by table_name"""
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def delete_athlete_rows(con: duckdb.DuckDBPyConnection, athlete_id: int) -> dict[str, int]:
+    """Delete every row of an athlete from every table; returns rows deleted per table."""
+    deleted: dict[str, int] = {}
+    con.execute("begin")
+    try:
+        for table in tables_with_athlete_id(con):
+            n = con.execute(f'delete from "{table}" where athlete_id = ?', [athlete_id]).fetchone()
+            deleted[table] = int(n[0]) if n else 0
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return deleted
+
+
+@contextlib.contextmanager
+def write_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
+    """Serialise writers across processes; raise WarehouseBusy after `wait_s`."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another backstride process is writing to {settings.warehouse_path}; "
+                        "try again when it finishes"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def writer(settings: Settings, wait_s: float = 600.0, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived write connection under the lock; publishes the read replica on success."""
+    with write_lock(settings, wait_s=wait_s):
+        settings.home.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(settings.warehouse_path))
+        ok = False
+        try:
+            init_schema(con)
+            yield con
+            ok = True
+        finally:
+            if ok:
+                con.execute("checkpoint")
+            con.close()
+        if ok and publish:
+            publish_replica(settings)
+
+
+def publish_replica(settings: Settings) -> None:
+    """Copy the closed warehouse to the replica path atomically (caller holds the lock)."""
+    if not settings.warehouse_path.exists():
+        return
+    tmp = settings.replica_path.with_suffix(".tmp")
+    shutil.copyfile(settings.warehouse_path, tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, settings.replica_path)
+
+
+def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: the warehouse itself, or its replica while a writer holds it.
+
+    External access (files, network, extensions) is disabled and the configuration locked,
+    so ad-hoc SQL cannot write or escape.
+    """
+    config = {"enable_external_access": "false", "lock_configuration": "true"}
+    paths = [settings.warehouse_path, settings.replica_path]
+    last_error: Exception | None = None
+    for attempt in range(3):
+        for path in paths:
+            if not path.exists():
+                continue
+            try:
+                return duckdb.connect(str(path), read_only=True, config=config)
+            except duckdb.IOException as err:  # locked by a writer
+                last_error = err
+        time.sleep(0.2 * (attempt + 1))
+    if last_error is None:
+        raise FileNotFoundError(
+            f"no warehouse at {settings.warehouse_path}: run `backstride sync` (or `backstride demo`) first"
+        )
+    raise WarehouseBusy(f"the warehouse is busy and no replica is available yet: {last_error}")
