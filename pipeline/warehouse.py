@@ -140,6 +140,7 @@ SCHEMA: dict[str, str] = {
             athlete_id  bigint not null,
             activity_id bigint not null,
             kind        varchar not null,   -- detail | streams
+            attempts    integer not null default 0,  -- failed fetches (malformed bodies); dropped after 3
             enqueued_at timestamptz not null default now(),
             primary key (activity_id, kind)
         )""",
@@ -227,7 +228,7 @@ def delete_athlete_rows(con: duckdb.DuckDBPyConnection, athlete_id: int) -> dict
     con.execute("begin")
     try:
         for table in tables_with_athlete_id(con):
-            n = con.execute(f'delete from "{table}" where athlete_id = ?', [athlete_id]).fetchone()
+            n = con.execute(f'delete from "{table}" where athlete_id = ?', [athlete_id]).fetchall()[0]
             deleted[table] = int(n[0]) if n else 0
         con.execute("commit")
     except Exception:
