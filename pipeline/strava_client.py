@@ -24,7 +24,7 @@ from pipeline.tokens import Tokens, save_tokens
 
 os.environ.setdefault("SILENCE_TOKEN_WARNINGS", "true")  # we refresh tokens ourselves
 
-from stravalib import Client, exc  # noqa: E402
+from stravalib import Client, exc
 
 log = logging.getLogger(__name__)
 STRAVA_ORIGIN = "https://www.strava.com"
@@ -147,7 +147,7 @@ def exchange_code(settings: Settings, code: str) -> tuple[Tokens, dict | None]:
     client_id, secret = _require_app(settings)
     client = make_client(settings)
     try:
-        info, athlete = client.exchange_code_for_token(client_id, secret, code, return_athlete=True)
+        info, _athlete = client.exchange_code_for_token(client_id, secret, code, return_athlete=True)
     except exc.Fault as err:
         raise AuthRevoked(f"Strava refused the authorisation code ({_status(err)})") from None
     raw = client.protocol.rsession.last_response  # type: ignore[attr-defined]

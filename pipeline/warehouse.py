@@ -240,8 +240,19 @@ def delete_athlete_rows(con: duckdb.DuckDBPyConnection, athlete_id: int) -> dict
 @contextlib.contextmanager
 def write_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
     """Serialise writers across processes; raise WarehouseBusy after `wait_s`."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(settings.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    with file_lock(
+        settings.lock_path,
+        wait_s,
+        f"another backstride process is writing to {settings.warehouse_path}; try again when it finishes",
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, wait_s: float, busy_message: str) -> Iterator[None]:
+    """An exclusive flock on `path`, waiting up to `wait_s` (released if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     deadline = time.monotonic() + wait_s
     try:
         while True:
@@ -250,10 +261,7 @@ def write_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another backstride process is writing to {settings.warehouse_path}; "
-                        "try again when it finishes"
-                    ) from None
+                    raise WarehouseBusy(busy_message) from None
                 time.sleep(0.2)
         yield
     finally:
