@@ -7,7 +7,6 @@ the result. Sections are grouped per stage; keep new commands in their stage's s
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -47,7 +46,211 @@ def fail(message: str, code: int = 1) -> None:
 
 
 # --- ingestion: auth, athletes, sync, sql, strava-stub, demo --------------------------
-# (commands are added below this line)
+
+
+@auth_app.command("url")
+def auth_url(
+    redirect_uri: Annotated[
+        str, typer.Option(help="Where Strava sends the runner back with ?code=... after they approve.")
+    ] = "http://127.0.0.1:8765/exchange",
+) -> None:
+    """Print the URL a runner opens to let backstride read their activities.
+
+    Scopes: read, activity:read_all, profile:read_all. After approving, Strava redirects to
+    REDIRECT_URI?code=CODE: pass that code to `backstride auth exchange`.
+    """
+    from pipeline.strava_client import StravaError, authorization_url
+
+    try:
+        out.print(authorization_url(settings(), redirect_uri), highlight=False)
+    except StravaError as e:
+        fail(str(e))
+
+
+@auth_app.command("exchange")
+def auth_exchange(
+    code: Annotated[str, typer.Argument(help="The ?code= value from the redirect after the runner approved.")],
+    email: Annotated[str, typer.Option(help="Where to send this runner's weekly digest.")],
+    timezone: Annotated[Optional[str], typer.Option(help="IANA zone, e.g. Europe/London (default: Strava's).")] = None,
+) -> None:
+    """Trade an authorisation code for tokens and add the athlete."""
+    from pipeline.strava_client import StravaError, exchange_code
+    from pipeline.sync import register_athlete
+
+    s = settings()
+    try:
+        tokens, _ = exchange_code(s, code)
+        athlete_id, name = register_athlete(s, tokens.refresh_token, email, timezone, tokens=tokens)
+    except StravaError as e:
+        fail(str(e))
+    out.print(f"added athlete {athlete_id} ({name}); run `backstride sync --athlete {athlete_id}` next")
+
+
+@athletes_app.command("add")
+def athletes_add(
+    refresh_token: Annotated[str, typer.Option(help="The athlete's Strava refresh token (stored owner-only, never shown).")],
+    email: Annotated[str, typer.Option(help="Where to send this runner's weekly digest.")],
+    timezone: Annotated[Optional[str], typer.Option(help="IANA zone, e.g. Europe/London (default: Strava's).")] = None,
+) -> None:
+    """Register an athlete: refresh the token, read the profile and shoes, save the tokens."""
+    from pipeline.strava_client import StravaError
+    from pipeline.sync import register_athlete
+
+    try:
+        athlete_id, name = register_athlete(settings(), refresh_token, email, timezone)
+    except StravaError as e:
+        fail(str(e))
+    out.print(f"added athlete {athlete_id} ({name})")
+
+
+@athletes_app.command("list")
+def athletes_list() -> None:
+    """List registered athletes with their last sync."""
+    from rich.table import Table
+
+    from pipeline.query import run_query
+
+    result = run_query(
+        settings(),
+        """select a.athlete_id, trim(coalesce(a.firstname, '') || ' ' || coalesce(a.lastname, '')) as name,
+                  a.email, a.timezone, a.digest_enabled, a.needs_reauth,
+                  s.last_sync_at, s.last_status,
+                  (select count(*) from activities x where x.athlete_id = a.athlete_id) as activities
+           from athletes a left join sync_state s using (athlete_id) order by a.athlete_id""",
+    )
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out.print(table)
+
+
+@athletes_app.command("remove")
+def athletes_remove(athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")]) -> None:
+    """Delete every row of an athlete from every table, their tokens and outbox files."""
+    from pipeline.sync import remove_athlete
+
+    deleted = remove_athlete(settings(), athlete_id)
+    rows = sum(v for k, v in deleted.items() if k not in ("tokens", "outbox_files"))
+    out.print(
+        f"removed athlete {athlete_id}: {rows} rows, {deleted['tokens']} token file, {deleted['outbox_files']} outbox files"
+    )
+
+
+@app.command()
+def sync(
+    athlete: Annotated[Optional[int], typer.Option(help="Sync only this athlete id.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-read the whole history, not just what is new.")] = False,
+) -> None:
+    """Pull new and changed activities from Strava for every athlete (or one).
+
+    Prints one line per athlete. Athletes deferred by Strava's rate limit continue where
+    they stopped on the next run. Exit code 2 if any athlete failed or needs re-authorisation.
+    """
+    from pipeline.sync import sync_all
+    from pipeline.warehouse import WarehouseBusy
+
+    s = settings()
+    try:
+        results = _with_progress(lambda progress: sync_all(s, athlete_id=athlete, full=full, progress=progress))
+    except (LookupError, WarehouseBusy) as e:
+        fail(str(e))
+    for r in results:
+        colour = {"ok": "green", "deferred": "yellow"}.get(r.status, "red")
+        out.print(f"[{colour}]{r.summary()}[/{colour}]", highlight=False)
+    if any(r.status in ("error", "needs_reauth") for r in results):
+        raise typer.Exit(2)
+
+
+def _with_progress(run):  # type: ignore[no-untyped-def]
+    """Run `run(progress)` with a progress bar when stderr is a terminal."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("syncing", total=None)
+
+        def progress(athlete_id: int, what: str) -> None:
+            bar.update(task, description=f"{what} athlete {athlete_id}" if athlete_id >= 0 else what, advance=1)
+
+        return run(progress)
+
+
+@app.command("sql")
+def sql_command(
+    query: Annotated[str, typer.Argument(help='One read-only query, e.g. "select * from weekly_load limit 5".')],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (an array of objects).")] = "table",
+) -> None:
+    """Run a read-only SQL query on the warehouse (writes are refused).
+
+    Works while the pipeline runs: readers fall back to the last published copy.
+    """
+    from pipeline.query import QueryRefused, run_query, to_csv, to_json
+    from pipeline.warehouse import WarehouseBusy
+
+    if format not in ("table", "csv", "json"):
+        fail("--format must be table, csv or json")
+    try:
+        result = run_query(settings(), query)
+    except (QueryRefused, WarehouseBusy, FileNotFoundError) as e:
+        fail(str(e))
+    except Exception as e:  # a DuckDB error in the user's query
+        fail(f"{type(e).__name__}: {e}")
+    if format == "json":
+        sys.stdout.write(to_json(result) + "\n")
+    elif format == "csv":
+        sys.stdout.write(to_csv(result))
+    else:
+        from rich.table import Table
+
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        out.print(table)
+        out.print(f"{len(result.rows)} rows", style="dim")
+
+
+@app.command()
+def build() -> None:
+    """Validate what sync landed (quarantining bad rows), then rebuild the SQL models."""
+    from pipeline.build import run_build
+
+    result = run_build(settings())
+    i = result.ingest
+    out.print(
+        f"ingested {i.batches} batches: {sum(i.rows_merged.values())} rows merged, {i.quarantined} quarantined; "
+        f"models: {result.models}"
+    )
+
+
+@app.command("strava-stub")
+def strava_stub(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8710,
+) -> None:
+    """Serve the local Strava-compatible API with the demo athletes until Ctrl-C."""
+    import time
+
+    from pipeline.strava_stub.demo_data import build_world
+    from pipeline.strava_stub.server import StubServer
+
+    server = StubServer(build_world(), port=port)
+    url = server.start()
+    out.print(f"Strava-compatible API at {url}\nPoint backstride at it with: export STRAVA_BASE_URL={url}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+@app.command()
+def demo() -> None:
+    """Run everything offline on the demo athletes: local Strava server, sync, build, digests."""
+    from pipeline.demo import run_demo
+
+    code = run_demo(settings(), out)
+    raise typer.Exit(code)
+
 
 
 def main() -> None:  # pragma: no cover - console entry point
