@@ -1,0 +1,132 @@
+-- weekly_load: running volume and load per ISO week (local time), with the classic load ratios.
+-- grain: one row per athlete per ISO week, from the first to the last activity week
+--   (weeks without runs included, with zeros)
+-- columns:
+--   athlete_id, week_start (Monday)
+--   runs, distance_km, moving_time_s, longest_run_km, elevation_gain_m: runs of that week
+--   run_days: days with at least one run
+--   load: sum of daily_load.load over the week
+--   prev4_avg_km: average weekly km of the 4 previous weeks (null until 4 weeks exist)
+--   change_vs_prev4: distance_km / prev4_avg_km (1.2 = 20% more than usual)
+--   acute_load, chronic_load: EWMA of daily load on the week's Sunday, spans acute_days (7) and
+--     chronic_days (28), lambda = 2 / (span + 1) (Williams et al. 2017), over ewma_memory_days
+--   acwr: acute_load / chronic_load
+--   monotony: mean daily load / sample SD of daily load over the week's 7 days (Foster 1998);
+--     null when the SD is 0 (no runs, or identical load every day)
+--   strain: load x monotony
+with weeks as (
+    select * from int_week_activity
+),
+
+params as (
+    select
+        athlete_id,
+        2.0 / (acute_days + 1) as lambda_acute,
+        2.0 / (chronic_days + 1) as lambda_chronic,
+        cast(ceil(ewma_memory_days / 7) as integer) as memory_weeks
+    from int_params
+),
+
+daily_parts as (
+    select
+        daily_load.athlete_id,
+        daily_load.week_start,
+        avg(daily_load.load) as mean_daily_load,
+        stddev_samp(daily_load.load) as sd_daily_load,
+        count(*) filter (where daily_load.runs > 0) as run_days,
+        sum(
+            daily_load.load * params.lambda_acute
+            * pow(1 - params.lambda_acute, date_diff('day', daily_load.day, daily_load.week_start + 6))
+        ) as acute_part,
+        sum(
+            daily_load.load * params.lambda_chronic
+            * pow(1 - params.lambda_chronic, date_diff('day', daily_load.day, daily_load.week_start + 6))
+        ) as chronic_part
+    from daily_load
+    inner join params on daily_load.athlete_id = params.athlete_id
+    group by daily_load.athlete_id, daily_load.week_start
+),
+
+parts as (
+    select
+        weeks.athlete_id,
+        weeks.week_index,
+        daily_parts.acute_part,
+        daily_parts.chronic_part
+    from weeks
+    inner join daily_parts
+        on weeks.athlete_id = daily_parts.athlete_id and weeks.week_start = daily_parts.week_start
+),
+
+lookbacks as (
+    select
+        weeks.athlete_id,
+        weeks.week_start,
+        weeks.week_index,
+        unnest(range(params.memory_weeks)) as weeks_back,
+        params.lambda_acute,
+        params.lambda_chronic
+    from weeks
+    inner join params on weeks.athlete_id = params.athlete_id
+),
+
+ewma as (
+    select
+        lookbacks.athlete_id,
+        lookbacks.week_start,
+        sum(parts.acute_part * pow(1 - lookbacks.lambda_acute, 7 * lookbacks.weeks_back)) as acute_load,
+        sum(parts.chronic_part * pow(1 - lookbacks.lambda_chronic, 7 * lookbacks.weeks_back)) as chronic_load
+    from lookbacks
+    inner join parts
+        on
+            lookbacks.athlete_id = parts.athlete_id
+            and lookbacks.week_index - lookbacks.weeks_back = parts.week_index
+    group by lookbacks.athlete_id, lookbacks.week_start
+),
+
+combined as (
+    select
+        weeks.athlete_id,
+        weeks.week_start,
+        cast(weeks.runs as integer) as runs,
+        weeks.distance_km,
+        cast(weeks.moving_time_s as bigint) as moving_time_s,
+        weeks.longest_run_km,
+        weeks.elevation_gain_m,
+        cast(daily_parts.run_days as integer) as run_days,
+        weeks.load,
+        case
+            when count(*) over previous_4 = 4 then avg(weeks.distance_km) over previous_4
+        end as prev4_avg_km,
+        ewma.acute_load,
+        ewma.chronic_load,
+        daily_parts.mean_daily_load / nullif(daily_parts.sd_daily_load, 0) as monotony
+    from weeks
+    inner join daily_parts
+        on weeks.athlete_id = daily_parts.athlete_id and weeks.week_start = daily_parts.week_start
+    inner join ewma on weeks.athlete_id = ewma.athlete_id and weeks.week_start = ewma.week_start
+    window previous_4 as (
+        partition by weeks.athlete_id order by weeks.week_start
+        rows between 4 preceding and 1 preceding
+    )
+)
+
+select
+    athlete_id,
+    week_start,
+    runs,
+    distance_km,
+    moving_time_s,
+    longest_run_km,
+    elevation_gain_m,
+    run_days,
+    load,
+    prev4_avg_km,
+    distance_km / nullif(prev4_avg_km, 0) as change_vs_prev4,
+    acute_load,
+    chronic_load,
+    acute_load / nullif(chronic_load, 0) as acwr,
+    monotony,
+    load * monotony as strain
+from combined
+order by athlete_id, week_start
