@@ -16,6 +16,7 @@ asset names from here and must parse fast. FastAPI, uvicorn, requests and strava
 imported where they are used.
 """
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -62,7 +63,7 @@ WEBHOOK_EVENTS_DDL = """
         event_time      bigint not null,       -- epoch s, as Strava sent it
         updates         json,
         subscription_id bigint,
-        outcome         varchar not null,      -- fetched | deleted | superseded | ignored | failed
+        outcome         varchar not null,      -- fetched | queued | needs_reauth | deleted | superseded | ignored
         processed_at    timestamptz not null default now()
     )"""
 
@@ -295,6 +296,8 @@ class ProcessReport:
     fetched: int = 0
     deleted: int = 0
     superseded: int = 0
+    queued: int = 0
+    needs_reauth: int = 0
     athletes_removed: int = 0
     skipped_unknown_athlete: int = 0
     ignored: int = 0
@@ -306,7 +309,15 @@ class ProcessReport:
 
     @property
     def processed(self) -> int:
-        return self.fetched + self.deleted + self.superseded + self.athletes_removed + self.ignored
+        return (
+            self.fetched
+            + self.deleted
+            + self.superseded
+            + self.queued
+            + self.needs_reauth
+            + self.athletes_removed
+            + self.ignored
+        )
 
 
 @dataclass(frozen=True)
@@ -455,8 +466,7 @@ def process_inbox(settings: Settings, actions: SyncActions | None = None) -> Pro
                     actions.delete_activity(settings, e.owner_id, e.object_id)
                     outcome = "deleted"
                 else:
-                    actions.fetch_activity(settings, e.owner_id, e.object_id)
-                    outcome = "fetched"
+                    outcome = _fetch_outcome(actions.fetch_activity(settings, e.owner_id, e.object_id))
             except Exception as err:
                 for ev, a in group:
                     _fail(settings, report, requeue, ev, a, f"activity {e.object_id}", err)
@@ -474,6 +484,18 @@ def process_inbox(settings: Settings, actions: SyncActions | None = None) -> Pro
         for path in files:
             path.unlink(missing_ok=True)
     return report
+
+
+def _fetch_outcome(result: Any) -> str:
+    """Map `sync.fetch_activity`'s result: deferred fetches wait in the sync queue (strava_sync takes them)."""
+    status = getattr(result, "status", "ok")
+    if status == "ok":
+        return "fetched"
+    if status == "deferred":
+        return "queued"
+    if status == "needs_reauth":
+        return "needs_reauth"
+    raise RuntimeError(getattr(result, "message", "") or status)
 
 
 def _fail(
@@ -622,6 +644,43 @@ class AirflowNotifier:
 # --- the receiver (ASGI) ----------------------------------------------------------------
 
 
+class GroupCommit:
+    """Appends from concurrent requests share one write+fsync (group commit).
+
+    Each request still returns only after its own event is on disk; under a burst the
+    fsyncs batch up instead of queueing one by one. Runs on the server's event loop.
+    """
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._flushing = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def append(self, record: dict[str, Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((record, future))
+        if not self._flushing:
+            self._flushing = True
+            self._task = asyncio.create_task(self._flush())  # keep a reference: tasks are weakly held
+        await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await asyncio.to_thread(self.inbox.append, [r for r, _ in batch])
+                except Exception as err:
+                    for _, future in batch:
+                        future.set_exception(err)
+                else:
+                    for _, future in batch:
+                        future.set_result(None)
+        finally:
+            self._flushing = False
+
+
 def create_app(
     settings: Settings,
     env: Mapping[str, str] | None = None,
@@ -632,7 +691,6 @@ def create_app(
 
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
-    from starlette.concurrency import run_in_threadpool
 
     env = dict(env or {})
     inbox = Inbox(settings.inbox_dir)
@@ -657,6 +715,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
     )
+    committer = GroupCommit(inbox)
     app.state.inbox = inbox
     app.state.notifier = notifier
 
@@ -692,7 +751,7 @@ def create_app(
             return refuse(e.status, str(e))
         if event.subscription_id not in read_subscription_ids(settings, env):
             return refuse(403, "unknown subscription id")
-        await run_in_threadpool(inbox.append, [event.to_json()])
+        await committer.append(event.to_json())
         if notifier is not None:
             notifier.poke(event)
         return JSONResponse({"status": "queued"})

@@ -1,0 +1,165 @@
+"""The receiver under a real uvicorn server on 127.0.0.1: bursts, and telling Airflow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+import uvicorn
+from webhook_support import event
+
+from pipeline.config import Settings
+from pipeline.webhooks import (
+    WEBHOOK_ASSET_NAME,
+    WEBHOOK_PATH,
+    AirflowApi,
+    AirflowNotifier,
+    Inbox,
+    create_app,
+    read_inbox_files,
+)
+
+BUDGET_S = 2.0  # Strava wants the answer within 2 s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve(settings: Settings) -> Iterator:
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app) -> str:
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+async def post_burst(url: str, bodies: list[dict], concurrency: int = 50) -> list[tuple[int, float]]:
+    """POST every body, `concurrency` at a time; (status, seconds) per request."""
+    limits = httpx.Limits(max_connections=concurrency)
+    sem = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as http:
+
+        async def one(body: dict) -> tuple[int, float]:
+            async with sem:
+                t0 = time.perf_counter()
+                r = await http.post(url + WEBHOOK_PATH, json=body)
+                return r.status_code, time.perf_counter() - t0
+
+        return await asyncio.gather(*(one(b) for b in bodies))
+
+
+def test_a_burst_of_1000_events_is_answered_within_budget_and_none_is_lost(serve, settings: Settings) -> None:
+    url = serve(create_app(settings))
+    bodies = [event(object_id=i, event_time=1_700_000_000 + i) for i in range(1000)]
+    results = asyncio.run(post_burst(url, bodies))
+    assert {status for status, _ in results} == {200}
+    slowest = max(seconds for _, seconds in results)
+    assert slowest < BUDGET_S, f"slowest answer took {slowest:.2f} s"
+    queued, bad = read_inbox_files([Inbox(settings.inbox_dir).path])
+    assert bad == 0
+    assert sorted(e.object_id for e, _ in queued) == list(range(1000))
+
+
+class FakeAirflow(BaseHTTPRequestHandler):
+    """Airflow's REST endpoints the receiver uses: token, asset lookup, asset events."""
+
+    asset_events: list[dict] = []
+    token_requests = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _authorised(self) -> bool:
+        return self.headers.get("Authorization") == "Bearer jwt-1"
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        if self.path == "/auth/token":
+            type(self).token_requests += 1
+            ok = body == {"username": "admin", "password": "pw"}
+            return self._json(201 if ok else 401, {"access_token": "jwt-1"} if ok else {})
+        if self.path == "/api/v2/assets/events" and self._authorised():
+            type(self).asset_events.append(body)
+            return self._json(200, {"id": len(self.asset_events)})
+        return self._json(401, {})
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/api/v2/assets?") and self._authorised():
+            return self._json(200, {"assets": [{"id": 3, "name": WEBHOOK_ASSET_NAME}], "total_entries": 1})
+        return self._json(401, {})
+
+
+@pytest.fixture
+def fake_airflow() -> Iterator[str]:
+    FakeAirflow.asset_events = []
+    FakeAirflow.token_requests = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAirflow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def wait_for(predicate, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_burst_of_events_becomes_one_airflow_asset_event(serve, settings: Settings, fake_airflow: str) -> None:
+    env = {
+        "BACKSTRIDE_AIRFLOW_URL": fake_airflow,
+        "BACKSTRIDE_AIRFLOW_USER": "admin",
+        "BACKSTRIDE_AIRFLOW_PASSWORD": "pw",
+    }
+    url = serve(create_app(settings, env))
+    bodies = [event(object_id=i, owner_id=7 + i % 2) for i in range(20)]
+    asyncio.run(post_burst(url, bodies))
+    wait_for(lambda: sum(e["extra"]["events"] for e in FakeAirflow.asset_events) == 20)
+    assert FakeAirflow.asset_events[0]["asset_id"] == 3
+    assert FakeAirflow.asset_events[0]["extra"]["owner_ids"] == [7, 8]
+    assert len(FakeAirflow.asset_events) <= 2  # coalesced, not one DAG run per event
+    assert FakeAirflow.token_requests == 1
+
+
+def test_events_are_answered_and_kept_when_airflow_is_down(serve, settings: Settings) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    notifier = AirflowNotifier(AirflowApi(down, "admin", "pw", timeout_s=0.5), debounce_s=0.05)
+    url = serve(create_app(settings, notifier=notifier))
+    results = asyncio.run(post_burst(url, [event(object_id=1)]))
+    assert results[0][0] == 200 and results[0][1] < BUDGET_S
+    wait_for(lambda: notifier.failures == 1)
+    assert Inbox(settings.inbox_dir).has_events()
