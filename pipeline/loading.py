@@ -53,6 +53,11 @@ class LandingItem:
         return cls(endpoint, None if object_id is None else str(object_id), json.dumps(body, sort_keys=True))
 
     @classmethod
+    def from_text(cls, endpoint: str, object_id: object, text: str) -> LandingItem:
+        """The body exactly as the server sent it."""
+        return cls(endpoint, None if object_id is None else str(object_id), text)
+
+    @classmethod
     def malformed(cls, endpoint: str, object_id: object, raw_text: str, error: str) -> LandingItem:
         return cls(endpoint, None if object_id is None else str(object_id), None, raw_text[:1_000_000], error)
 
@@ -86,8 +91,7 @@ def land(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, items: 
     )
     con.register("incoming_landing", frame)
     try:
-        before = con.execute("select count(*) from landing").fetchall()[0][0]
-        con.execute(
+        inserted = con.execute(
             """
             insert into landing
             select nextval('landing_seq'), i.athlete_id, i.endpoint, i.object_id, i.fetched_at,
@@ -98,12 +102,12 @@ def land(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, items: 
                 select 1 from landing l
                 where l.endpoint = i.endpoint and l.object_id is not distinct from i.object_id
                   and l.payload_hash = i.payload_hash and l.athlete_id = i.athlete_id)
+            returning landing_id
             """
-        )
-        after = con.execute("select count(*) from landing").fetchall()[0][0]
+        ).fetchall()
     finally:
         con.unregister("incoming_landing")
-    return int(after - before)
+    return len(inserted)
 
 
 def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
@@ -123,51 +127,82 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) ->
 
 # --- deriving typed rows -------------------------------------------------------------------
 
-_ACTIVITY_SQL = """
-with touched as (
-    select distinct l.object_id
-    from landing l
-    where l.batch_id in (select batch_id from pending_batches)
-      and l.endpoint in ('activity_summary', 'activity_detail') and l.object_id is not null
+# The fields read from activity payloads, parsed in one pass per payload by DuckDB's
+# non-strict `from_json` (a value of the wrong type becomes NULL, for validation to catch).
+ACTIVITY_STRUCT = (
+    '{"id": "BIGINT", "name": "VARCHAR", "description": "VARCHAR", "sport_type": "VARCHAR", '
+    '"type": "VARCHAR", "start_date": "VARCHAR", "start_date_local": "VARCHAR", "timezone": "VARCHAR", '
+    '"distance": "DOUBLE", "moving_time": "DOUBLE", "elapsed_time": "DOUBLE", '
+    '"total_elevation_gain": "DOUBLE", "average_speed": "DOUBLE", "max_speed": "DOUBLE", '
+    '"average_cadence": "DOUBLE", "average_heartrate": "DOUBLE", "max_heartrate": "DOUBLE", '
+    '"gear_id": "VARCHAR", "trainer": "BOOLEAN", "manual": "BOOLEAN", "workout_type": "BIGINT"}'
+)
+
+_ACTIVITY_SQL = f"""
+with pending_landing as (
+    select * from landing
+    where batch_id in (select batch_id from pending_batches)
+      and endpoint in ('activities_page', 'activity_detail') and payload is not null
+),
+touched_athletes as (select distinct athlete_id from pending_landing),
+pages as (
+    select l.landing_id, l.athlete_id, l.batch_id,
+           unnest(from_json(l.payload, '[{ACTIVITY_STRUCT}]')) as a,
+           generate_subscripts(from_json(l.payload, '[{ACTIVITY_STRUCT}]'), 1) as ordinal
+    from landing l join touched_athletes using (athlete_id)
+    where l.endpoint = 'activities_page' and l.payload is not null and json_type(l.payload) = 'ARRAY'
+),
+details as (
+    select l.landing_id, l.athlete_id, l.batch_id, from_json(l.payload, '{ACTIVITY_STRUCT}') as a, 0 as ordinal
+    from landing l join touched_athletes using (athlete_id)
+    where l.endpoint = 'activity_detail' and l.payload is not null and json_type(l.payload) = 'OBJECT'
+),
+touched as (
+    select distinct a.id from pages where batch_id in (select batch_id from pending_batches)
+    union select distinct a.id from details where batch_id in (select batch_id from pending_batches)
 ),
 versions as (
-    select l.landing_id, l.athlete_id, l.endpoint, l.object_id, l.payload, l.batch_id,
-           row_number() over (partition by l.object_id order by l.landing_id desc) as newest,
-           row_number() over (partition by l.object_id, l.endpoint = 'activity_detail' order by l.landing_id desc) as newest_of_kind
-    from landing l join touched t using (object_id)
-    where l.endpoint in ('activity_summary', 'activity_detail') and l.payload is not null
+    select *, 'summary' as kind from pages where a.id in (select id from touched)
+    union all
+    select *, 'detail' as kind from details where a.id in (select id from touched)
 ),
-latest as (select * from versions where newest = 1),
-detail as (select * from versions where endpoint = 'activity_detail' and newest_of_kind = 1)
+ranked as (
+    select *, row_number() over (partition by a.id order by landing_id desc, ordinal) as newest,
+           row_number() over (partition by a.id, kind order by landing_id desc, ordinal) as newest_of_kind
+    from versions
+),
+latest as (select * from ranked where newest = 1),
+detail as (select * from ranked where kind = 'detail' and newest_of_kind = 1)
 select
-    try_cast(latest.object_id as bigint) as activity_id,
+    latest.a.id as activity_id,
     latest.athlete_id,
-    latest.payload->>'name' as name,
-    detail.payload->>'description' as description,
-    coalesce(latest.payload->>'sport_type', latest.payload->>'type') as sport_type,
-    latest.payload->>'type' as type,
-    try_cast(latest.payload->>'start_date' as timestamptz) as start_date,
-    try_cast(replace(latest.payload->>'start_date_local', 'Z', '') as timestamp) as start_date_local,
-    latest.payload->>'timezone' as timezone,
-    try_cast(latest.payload->>'distance' as double) as distance,
-    try_cast(latest.payload->>'moving_time' as integer) as moving_time,
-    try_cast(latest.payload->>'elapsed_time' as integer) as elapsed_time,
-    try_cast(latest.payload->>'total_elevation_gain' as double) as total_elevation_gain,
-    try_cast(latest.payload->>'average_speed' as double) as average_speed,
-    try_cast(latest.payload->>'max_speed' as double) as max_speed,
-    try_cast(latest.payload->>'average_cadence' as double) as average_cadence,
-    try_cast(latest.payload->>'average_heartrate' as double) as average_heartrate,
-    try_cast(latest.payload->>'max_heartrate' as double) as max_heartrate,
-    coalesce(latest.payload->>'gear_id', detail.payload->>'gear_id') as gear_id,
-    try_cast(latest.payload->>'trainer' as boolean) as trainer,
-    try_cast(latest.payload->>'manual' as boolean) as manual,
-    try_cast(latest.payload->>'workout_type' as integer) as workout_type,
+    latest.a.name as name,
+    detail.a.description as description,
+    coalesce(latest.a.sport_type, latest.a.type) as sport_type,
+    latest.a.type as type,
+    try_cast(latest.a.start_date as timestamptz) as start_date,
+    try_cast(replace(latest.a.start_date_local, 'Z', '') as timestamp) as start_date_local,
+    latest.a.timezone as timezone,
+    latest.a.distance as distance,
+    try_cast(latest.a.moving_time as integer) as moving_time,
+    try_cast(latest.a.elapsed_time as integer) as elapsed_time,
+    latest.a.total_elevation_gain as total_elevation_gain,
+    latest.a.average_speed as average_speed,
+    latest.a.max_speed as max_speed,
+    latest.a.average_cadence as average_cadence,
+    latest.a.average_heartrate as average_heartrate,
+    latest.a.max_heartrate as max_heartrate,
+    coalesce(latest.a.gear_id, detail.a.gear_id) as gear_id,
+    latest.a.trainer as trainer,
+    latest.a.manual as manual,
+    try_cast(latest.a.workout_type as integer) as workout_type,
     detail.landing_id is not null as has_detail,
     latest.landing_id,
     latest.batch_id,
     now() as loaded_at
-from latest left join detail using (object_id)
-where try_cast(latest.object_id as bigint) not in (select activity_id from deleted_activities)
+from latest left join detail on detail.a.id = latest.a.id
+where latest.a.id is not null
+  and latest.a.id not in (select activity_id from deleted_activities)
 """
 
 _SPLITS_SQL = """
@@ -283,7 +318,10 @@ def _stream_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         qualify row_number() over (partition by l.object_id order by l.landing_id desc) = 1
         """
     ).fetchall()
-    out = [summarise_streams(activity_id, athlete_id, landing_id, text) for activity_id, athlete_id, landing_id, text in rows]
+    out = [
+        summarise_streams(activity_id, athlete_id, landing_id, text)
+        for activity_id, athlete_id, landing_id, text in rows
+    ]
     columns = table_columns(con, "stream_features")
     return pd.DataFrame([r for r in out if r is not None], columns=columns)
 
@@ -386,7 +424,7 @@ def _log_problems(con: duckdb.DuckDBPyConnection, activities: pd.DataFrame) -> N
     """Log landed payloads that could not be parsed or keyed (they stay in landing)."""
     for endpoint, object_id, error in con.execute(
         """select endpoint, object_id, parse_error from landing
-           where batch_id in (select batch_id from pending_batches) and (payload is null or object_id is null)"""
+           where batch_id in (select batch_id from pending_batches) and payload is null"""
     ).fetchall():
         log.warning("landing: %s %s could not be used: %s", endpoint, object_id or "(no id)", error or "missing id")
     if not activities.empty:

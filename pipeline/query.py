@@ -94,5 +94,7 @@ def to_csv(result: QueryResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(result.columns)
     for row in result.rows:
-        w.writerow(["" if v is None else (json.dumps(_plain(v)) if isinstance(v, list | dict) else _plain(v)) for v in row])
+        w.writerow(
+            ["" if v is None else (json.dumps(_plain(v)) if isinstance(v, list | dict) else _plain(v)) for v in row]
+        )
     return buf.getvalue()

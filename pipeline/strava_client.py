@@ -128,7 +128,9 @@ def make_client(settings: Settings, tokens: Tokens | None = None, budget: Budget
 
 def _require_app(settings: Settings) -> tuple[int, str]:
     if settings.client_id is None or not settings.client_secret:
-        raise StravaError("STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET must be set (the Strava application's credentials)")
+        raise StravaError(
+            "STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET must be set (the Strava application's credentials)"
+        )
     return settings.client_id, settings.client_secret
 
 
@@ -176,7 +178,9 @@ def ensure_fresh(
     except exc.Fault as err:
         status = getattr(getattr(err, "response", None), "status_code", None)
         if status in (400, 401, 403):
-            raise AuthRevoked(f"Strava refused the refresh token ({_status(err)}): the athlete must authorise again") from None
+            raise AuthRevoked(
+                f"Strava refused the refresh token ({_status(err)}): the athlete must authorise again"
+            ) from None
         raise StravaError(f"token refresh failed ({_status(err)})") from None
     except (requests.ConnectionError, requests.Timeout) as err:
         raise StravaError(f"token refresh failed: {type(err).__name__}") from None
@@ -198,6 +202,12 @@ class Api:
     budget: Budget
     sleep: Callable[[float], None] = time.sleep
     requests: int = 0
+
+    @property
+    def last_text(self) -> str:
+        """The body of the latest response exactly as the server sent it (for landing)."""
+        raw = self.client.protocol.rsession.last_response  # type: ignore[attr-defined]
+        return raw.text if raw is not None else ""
 
     def get(self, path: str, **params: Any) -> Any:
         """GET `path` (under /api/v3) and return the parsed JSON body.

@@ -163,18 +163,16 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
             try:
                 body = api.get("/athlete/activities", after=after, page=page, per_page=PAGE_SIZE)
             except MalformedPayload as bad:
-                got.items.append(LandingItem.malformed("activities_page", f"after={after}&page={page}", bad.raw_text, str(bad)))
+                got.items.append(LandingItem.malformed("activities_page", "list", bad.raw_text, str(bad)))
                 raise Deferred(f"activity list page {page} was not valid JSON; will retry next run") from None
+            got.items.append(LandingItem.from_text("activities_page", "list", api.last_text))
             if not isinstance(body, list):
-                got.items.append(LandingItem.from_json("activities_page", f"after={after}&page={page}", body))
                 raise Deferred(f"activity list page {page} was not a list; will retry next run")
             for summary in body:
                 activity_id = summary.get("id") if isinstance(summary, dict) else None
                 if not isinstance(activity_id, int):
-                    got.items.append(LandingItem.from_json("activity_summary", None, summary))
-                    log.warning("athlete %s: activity summary without a numeric id kept in landing", athlete_id)
+                    log.warning("athlete %s: an activity summary without a numeric id (kept in landing)", athlete_id)
                     continue
-                got.items.append(LandingItem.from_json("activity_summary", activity_id, summary))
                 if activity_id in seen_ids:
                     continue
                 seen_ids.add(activity_id)
@@ -214,12 +212,12 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
     for activity_id, kind in order:
         try:
             if kind == "detail":
-                body = api.get(f"/activities/{activity_id}", include_all_efforts=False)
-                got.items.append(LandingItem.from_json("activity_detail", activity_id, body))
+                api.get(f"/activities/{activity_id}", include_all_efforts=False)
+                got.items.append(LandingItem.from_text("activity_detail", activity_id, api.last_text))
                 result.details += 1
             else:
-                body = api.get(f"/activities/{activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
-                got.items.append(LandingItem.from_json("streams", activity_id, body))
+                api.get(f"/activities/{activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
+                got.items.append(LandingItem.from_text("streams", activity_id, api.last_text))
                 result.streams += 1
             got.dequeue.add((activity_id, kind))
         except MalformedPayload as bad:
@@ -243,14 +241,18 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
     if full or changed or not state.has_profile:
         try:
             profile = api.get("/athlete")
-            got.items.append(LandingItem.from_json("athlete", athlete_id, profile))
-            shoes = [s.get("id") for s in (profile.get("shoes") or []) if isinstance(s, dict)] if isinstance(profile, dict) else []
+            got.items.append(LandingItem.from_text("athlete", athlete_id, api.last_text))
+            shoes = (
+                [s.get("id") for s in (profile.get("shoes") or []) if isinstance(s, dict)]
+                if isinstance(profile, dict)
+                else []
+            )
             used = {s.get("gear_id") for s in changed if s.get("gear_id")}
             for gear_id in sorted({g for g in shoes + list(used) if g}):
                 if gear_id in state.known_gear and not full:
                     continue
-                body = api.get(f"/gear/{gear_id}")
-                got.items.append(LandingItem.from_json("gear", gear_id, body))
+                api.get(f"/gear/{gear_id}")
+                got.items.append(LandingItem.from_text("gear", gear_id, api.last_text))
         except MalformedPayload as bad:
             got.items.append(LandingItem.malformed("athlete", athlete_id, bad.raw_text, str(bad)))
         except StravaError as err:
@@ -293,9 +295,19 @@ def _write(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, got: 
             """insert or replace into sync_state
                (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at, last_status, last_message, requests_used)
                values (?, ?, ?, ?, now(), ?, ?, ?)""",
-            [athlete_id, got.cursor_epoch, resume_after, resume_page, result.status, result.message or None, result.requests],
+            [
+                athlete_id,
+                got.cursor_epoch,
+                resume_after,
+                resume_page,
+                result.status,
+                result.message or None,
+                result.requests,
+            ],
         )
-        result.pending = con.execute("select count(*) from fetch_queue where athlete_id = ?", [athlete_id]).fetchall()[0][0]
+        result.pending = con.execute("select count(*) from fetch_queue where athlete_id = ?", [athlete_id]).fetchall()[
+            0
+        ][0]
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -314,7 +326,9 @@ def registered_athletes(con: duckdb.DuckDBPyConnection, athlete_id: int | None =
 @contextlib.contextmanager
 def sync_lock(settings: Settings, wait_s: float) -> Iterator[None]:
     """Only one sync at a time: two would spend the same rate limit on the same data."""
-    with file_lock(settings.home / "sync.lock", wait_s, "another `backstride sync` is running; try again when it finishes"):
+    with file_lock(
+        settings.home / "sync.lock", wait_s, "another `backstride sync` is running; try again when it finishes"
+    ):
         yield
 
 
@@ -421,13 +435,13 @@ def fetch_activity(settings: Settings, athlete_id: int, activity_id: int) -> Syn
     lookback_start = int((datetime.now(UTC) - timedelta(weeks=settings.lookback_weeks)).timestamp())
     try:
         detail = api.get(f"/activities/{activity_id}", include_all_efforts=False)
-        got.items.append(LandingItem.from_json("activity_detail", activity_id, detail))
+        got.items.append(LandingItem.from_text("activity_detail", activity_id, api.last_text))
         result.details = result.new_activities = 1
         start = _epoch(detail.get("start_date")) if isinstance(detail, dict) else None
         sport = (detail.get("sport_type") or detail.get("type")) if isinstance(detail, dict) else None
         if sport in RUN_TYPES and (start or 0) >= lookback_start:
-            streams = api.get(f"/activities/{activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
-            got.items.append(LandingItem.from_json("streams", activity_id, streams))
+            api.get(f"/activities/{activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
+            got.items.append(LandingItem.from_text("streams", activity_id, api.last_text))
             result.streams = 1
     except MalformedPayload as bad:
         got.items.append(LandingItem.malformed("activity_detail", activity_id, bad.raw_text, str(bad)))
@@ -461,7 +475,10 @@ def delete_activity(settings: Settings, athlete_id: int, activity_id: int) -> in
     """Delete an activity the athlete deleted on Strava; a tombstone stops it coming back."""
     with writer(settings) as con:
         con.execute("begin")
-        con.execute("insert or ignore into deleted_activities (activity_id, athlete_id) values (?, ?)", [activity_id, athlete_id])
+        con.execute(
+            "insert or ignore into deleted_activities (activity_id, athlete_id) values (?, ?)",
+            [activity_id, athlete_id],
+        )
         removed = 0
         for table in ("activities", "splits", "stream_features", "fetch_queue"):
             removed += con.execute(
@@ -493,7 +510,11 @@ def remove_athlete(settings: Settings, athlete_id: int) -> dict[str, int]:
 
 
 def register_athlete(
-    settings: Settings, refresh_token: str, email: str, timezone: str | None = None, tokens: token_store.Tokens | None = None
+    settings: Settings,
+    refresh_token: str,
+    email: str,
+    timezone: str | None = None,
+    tokens: token_store.Tokens | None = None,
 ) -> tuple[int, str]:
     """Refresh the token, read the profile and shoes, store tokens and register the athlete.
 
@@ -509,10 +530,11 @@ def register_athlete(
         raise StravaError("the athlete profile from Strava has no id")
     athlete_id = int(profile["id"])
     token_store.save_tokens(settings, athlete_id, api.tokens)
-    items = [LandingItem.from_json("athlete", athlete_id, profile)]
+    items = [LandingItem.from_text("athlete", athlete_id, api.last_text)]
     for shoe in profile.get("shoes") or []:
         if isinstance(shoe, dict) and shoe.get("id"):
-            items.append(LandingItem.from_json("gear", shoe["id"], api.get(f"/gear/{shoe['id']}")))
+            api.get(f"/gear/{shoe['id']}")
+            items.append(LandingItem.from_text("gear", shoe["id"], api.last_text))
     tz = timezone or _zone_from_strava(profile.get("timezone")) or "UTC"
     batch_id = f"{athlete_id}-register-{uuid.uuid4().hex[:6]}"
     with writer(settings) as con:

@@ -27,8 +27,8 @@ SCHEMA: dict[str, str] = {
         create table if not exists landing (
             landing_id   bigint primary key,      -- increasing id, order of arrival
             athlete_id   bigint not null,
-            endpoint     varchar not null,         -- athlete | activity_summary | activity_detail | streams | gear
-            object_id    varchar,                  -- activity id, gear id or athlete id as text
+            endpoint     varchar not null,         -- athlete | activities_page | activity_detail | streams | gear
+            object_id    varchar,                  -- activity id, gear id or athlete id as text; 'list' for pages
             fetched_at   timestamptz not null,
             batch_id     varchar not null,         -- one sync of one athlete
             payload      json,                     -- the API body as it came (null if it was not JSON)
