@@ -1,0 +1,52 @@
+# backstride: two commands on a fresh machine.
+#   make demo   run the whole pipeline offline on the demo athletes
+#   make test   run the whole test suite
+# Both install what they need first (a bootstrap venv with uv, then the locked dependencies).
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: setup demo test test-fast lint format bench clean airflow
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/backstride demo
+
+test: setup
+	bash scripts/ensure-chromium
+	$(VENV)/bin/pytest
+
+test-fast: setup
+	$(VENV)/bin/pytest -m "not slow and not airflow and not browser"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint sql
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/sqlfluff fix sql
+
+bench: setup
+	$(VENV)/bin/python bench/bench_ingest.py
+	@for b in bench/bench_validation.py bench/bench_models.py bench/bench_digest.py bench/bench_dags.py; do \
+		if [ -f $$b ]; then $(VENV)/bin/python $$b || exit 1; fi; done
+
+clean:
+	rm -rf var .pytest_cache
