@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 SCALE = 2  # drawn at 2x the CSS size the email shows
-WIDTH = 560 * SCALE  # the email column is 560 px wide
+CSS_WIDTH = 420  # designed for a phone; the email stretches it up to 560 px on wider screens
+WIDTH = CSS_WIDTH * SCALE
 
 INK = (40, 44, 52)
 MUTED = (110, 116, 128)
@@ -29,6 +30,8 @@ OK = (76, 140, 96)
 WATCH = (214, 140, 20)
 WARNING = (196, 60, 38)
 RETIRED = (190, 194, 200)
+TRACK = (238, 240, 243)
+WHITE = (255, 255, 255)
 
 _FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _BOLD_FILES = (
@@ -59,9 +62,7 @@ class ShoeBar:
 
 
 @functools.lru_cache(maxsize=16)
-def _font(
-    size: int, bold: bool = False
-) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for name in _BOLD_FILES if bold else _FONT_FILES:
         try:
             return ImageFont.truetype(name, size)
@@ -70,13 +71,33 @@ def _font(
     return ImageFont.load_default(size=size)
 
 
+@functools.lru_cache(maxsize=1)
+def _palette() -> Image.Image:
+    """Every chart colour blended towards white in steps (for anti-aliased edges), plus white.
+
+    A fixed palette keeps white white and each colour exact, unlike an adaptive one.
+    """
+    colours: list[tuple[int, ...]] = [WHITE]
+    for colour in (INK, MUTED, GRID, BAR, BAR_CURRENT, SPIKE, OK, WATCH, WARNING, RETIRED, TRACK):
+        for step in range(1, 17):
+            blend = tuple(round(255 + (c - 255) * step / 16) for c in colour)
+            # Near-whites would steal pure white: the palette lookup works at reduced precision.
+            if min(blend) < 246 and blend not in colours:
+                colours.append(blend)
+    for colour in (GRID, TRACK):
+        if colour not in colours:
+            colours.append(colour)
+    flat = [v for colour in colours for v in colour]
+    image = Image.new("P", (1, 1))
+    image.putpalette(flat + list(WHITE) * (256 - len(colours)))
+    return image
+
+
 def _png(image: Image.Image) -> bytes:
     buf = io.BytesIO()
-    # A 64-colour palette keeps the anti-aliased text smooth and makes encoding cheaper
-    # and the file half the size; flat colour compresses well even at zlib level 1.
-    image.quantize(64, method=Image.Quantize.FASTOCTREE).save(
-        buf, "PNG", compress_level=1
-    )
+    # Palette PNGs encode faster and are a third of the size; flat colour compresses well even
+    # at zlib level 1.
+    image.quantize(palette=_palette(), dither=Image.Dither.NONE).save(buf, "PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -97,17 +118,13 @@ def _fmt_km(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def _dashed_hline(
-    draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int, fill: tuple, width: int
-) -> None:
+def _dashed_hline(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int, fill: tuple, width: int) -> None:
     dash = 10 * SCALE // 2
     for x in range(x0, x1, dash * 2):
         draw.line([(x, y), (min(x + dash, x1), y)], fill=fill, width=width)
 
 
-def _dashed_vline(
-    draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, fill: tuple, width: int
-) -> None:
+def _dashed_vline(draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, fill: tuple, width: int) -> None:
     dash = 6 * SCALE
     for y in range(y0, y1, dash * 2):
         draw.line([(x, y), (x, min(y + dash, y1))], fill=fill, width=width)
@@ -116,11 +133,11 @@ def _dashed_vline(
 def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
     """Bars of weekly km (oldest left), the reported week darker, spike weeks marked in red."""
     s = SCALE
-    height = 260 * s
+    height = 240 * s
     img = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(img)
-    small, label = _font(12 * s), _font(13 * s)
-    left, right, top, bottom = 44 * s, WIDTH - 8 * s, 34 * s, height - 30 * s
+    small, label = _font(13 * s), _font(13 * s)
+    left, right, top, bottom = 34 * s, WIDTH - 6 * s, 38 * s, height - 26 * s
 
     # Legend, top left: what the colours mean (the alt text says the same in words).
     x = left
@@ -130,13 +147,11 @@ def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
         (SPIKE, "long-run spike"),
     ):
         if colour == SPIKE:
-            draw.polygon(
-                [(x, 20 * s), (x + 12 * s, 20 * s), (x + 6 * s, 10 * s)], fill=SPIKE
-            )
+            draw.polygon([(x, 20 * s), (x + 12 * s, 20 * s), (x + 6 * s, 10 * s)], fill=SPIKE)
         else:
             draw.rectangle([x, 9 * s, x + 12 * s, 21 * s], fill=colour)
         draw.text((x + 17 * s, 8 * s), text, font=small, fill=MUTED)
-        x += int(draw.textlength(text, font=small)) + 34 * s
+        x += int(draw.textlength(text, font=small)) + 22 * s
 
     peak = max((w.distance_km for w in weeks), default=0.0)
     axis_max, step = _nice_max(peak * 1.08)
@@ -167,7 +182,7 @@ def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
     n = max(len(weeks), 1)
     slot = (right - left) / n
     bar_w = max(int(slot * 0.62), 2 * s)
-    label_every = 1 if slot >= 44 * s else 2
+    label_every = 1 if slot >= 52 * s else 2
     for i, week in enumerate(weeks):
         cx = int(left + slot * (i + 0.5))
         y = y_of(week.distance_km)
@@ -176,14 +191,12 @@ def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
             draw.rectangle([cx - bar_w // 2, y, cx + bar_w // 2, bottom], fill=colour)
         if week.spike:
             ty = y - 6 * s
-            draw.polygon(
-                [(cx - 8 * s, ty), (cx + 8 * s, ty), (cx, ty - 13 * s)], fill=SPIKE
-            )
+            draw.polygon([(cx - 8 * s, ty), (cx + 8 * s, ty), (cx, ty - 13 * s)], fill=SPIKE)
         if (n - 1 - i) % label_every == 0:
             text = f"{week.week_start.day} {week.week_start:%b}"
             tw = draw.textlength(text, font=label)
             draw.text(
-                (cx - tw / 2, bottom + 7 * s),
+                (min(max(cx - tw / 2, 0), WIDTH - tw - s), bottom + 7 * s),
                 text,
                 font=label,
                 fill=INK if week.current else MUTED,
@@ -210,8 +223,8 @@ def shoe_mileage_png(shoes: Sequence[ShoeBar]) -> bytes:
     height = top + row_h * max(len(shoes), 1) + 26 * s
     img = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(img)
-    small, name_font = _font(12 * s), _font(13 * s, bold=True)
-    left, right = 8 * s, WIDTH - 76 * s
+    small, name_font = _font(13 * s), _font(14 * s, bold=True)
+    left, right = 4 * s, WIDTH - 64 * s
 
     watch = next((sh.watch_km for sh in shoes if sh.watch_km), None)
     warning = next((sh.warning_km for sh in shoes if sh.warning_km), None)
@@ -230,16 +243,16 @@ def shoe_mileage_png(shoes: Sequence[ShoeBar]) -> bytes:
     for colour, text in legend:
         _dashed_hline(draw, x, x + 18 * s, 15 * s, colour, 3 * s)
         draw.text((x + 24 * s, 8 * s), text, font=small, fill=MUTED)
-        x += int(draw.textlength(text, font=small)) + 48 * s
+        x += int(draw.textlength(text, font=small)) + 30 * s
 
     for i, shoe in enumerate(shoes):
         y = top + i * row_h
-        name = shoe.name if len(shoe.name) <= 40 else shoe.name[:39] + "…"
+        name = shoe.name if len(shoe.name) <= 34 else shoe.name[:33] + "…"
         if shoe.retired:
             name += " (retired)"
         draw.text((left, y), name, font=name_font, fill=INK)
         by = y + 19 * s
-        draw.rectangle([left, by, right, by + 16 * s], fill=(243, 244, 246))
+        draw.rectangle([left, by, right, by + 16 * s], fill=TRACK)
         draw.rectangle(
             [left, by, max(x_of(shoe.distance_km), left + s), by + 16 * s],
             fill=shoe_status_colour(shoe),
@@ -255,6 +268,6 @@ def shoe_mileage_png(shoes: Sequence[ShoeBar]) -> bytes:
     for km, colour in ((watch, WATCH), (warning, WARNING)):
         if km:
             _dashed_vline(draw, x_of(km), top - 4 * s, bottom, colour, 2 * s)
-    axis_text = f"0 … {_fmt_km(axis_max)} km (Strava's running total, walks included)"
+    axis_text = f"scale 0-{_fmt_km(axis_max)} km; Strava's totals include walks"
     draw.text((left, bottom + 4 * s), axis_text, font=small, fill=MUTED)
     return _png(img)

@@ -83,9 +83,7 @@ class SmtpConfig:
         else:
             security = "plain"
         try:
-            port = parts.port or (
-                465 if security == "ssl" else 587 if security == "starttls" else 25
-            )
+            port = parts.port or (465 if security == "ssl" else 587 if security == "starttls" else 25)
         except ValueError as err:
             raise ValueError("BACKSTRIDE_SMTP_URL has an invalid port") from err
         return cls(
@@ -145,9 +143,7 @@ class SmtpTransport:
 
     name = "smtp"
 
-    def __init__(
-        self, config: SmtpConfig, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
+    def __init__(self, config: SmtpConfig, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
         self._ssl_context = ssl_context
         self._smtp: smtplib.SMTP | None = None
@@ -157,9 +153,7 @@ class SmtpTransport:
         context = self._ssl_context or ssl.create_default_context()
         try:
             if cfg.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    cfg.host, cfg.port, timeout=cfg.timeout_s, context=context
-                )
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=context)
             else:
                 smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
             try:
@@ -174,13 +168,9 @@ class SmtpTransport:
                     smtp.close()
                 raise
         except smtplib.SMTPAuthenticationError as err:
-            raise DeliveryError(
-                f"SMTP login to {cfg.where} was refused ({err.smtp_code})"
-            ) from None
+            raise DeliveryError(f"SMTP login to {cfg.where} was refused ({err.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as err:
-            raise DeliveryError(
-                f"cannot reach the SMTP server at {cfg.where}: {_describe(err)}"
-            ) from None
+            raise DeliveryError(f"cannot reach the SMTP server at {cfg.where}: {_describe(err)}") from None
         return smtp
 
     def send(self, message: EmailMessage) -> str:
@@ -193,12 +183,8 @@ class SmtpTransport:
             try:
                 refused = self._smtp.send_message(message)
             except smtplib.SMTPRecipientsRefused as err:
-                codes = "; ".join(
-                    f"{code} {_text(msg)}" for code, msg in err.recipients.values()
-                )
-                raise DeliveryError(
-                    f"the SMTP server refused the address: {codes}", permanent=True
-                ) from None
+                codes = "; ".join(f"{code} {_text(msg)}" for code, msg in err.recipients.values())
+                raise DeliveryError(f"the SMTP server refused the address: {codes}", permanent=True) from None
             except smtplib.SMTPSenderRefused as err:
                 raise DeliveryError(
                     f"the SMTP server refused the sender: {err.smtp_code} {_text(err.smtp_error)}"
@@ -211,23 +197,15 @@ class SmtpTransport:
             except smtplib.SMTPServerDisconnected as err:
                 if self._retry_or_raise(attempt, err):
                     continue
-            except (
-                smtplib.SMTPException
-            ) as err:  # before OSError: SMTPException subclasses it
+            except smtplib.SMTPException as err:  # before OSError: SMTPException subclasses it
                 self._drop()
-                raise DeliveryError(
-                    f"SMTP error from {self.config.where}: {_describe(err)}"
-                ) from None
+                raise DeliveryError(f"SMTP error from {self.config.where}: {_describe(err)}") from None
             except OSError as err:  # socket errors and timeouts
                 if self._retry_or_raise(attempt, err):
                     continue
             if refused:
-                codes = "; ".join(
-                    f"{addr}: {code}" for addr, (code, _msg) in refused.items()
-                )
-                raise DeliveryError(
-                    f"the SMTP server refused some addresses: {codes}", permanent=True
-                )
+                codes = "; ".join(f"{addr}: {code}" for addr, (code, _msg) in refused.items())
+                raise DeliveryError(f"the SMTP server refused some addresses: {codes}", permanent=True)
             return str(message["Message-ID"] or "")
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -237,9 +215,7 @@ class SmtpTransport:
         self._drop()
         if attempt == 1:
             return True
-        raise DeliveryError(
-            f"the SMTP connection to {self.config.where} failed: {_describe(err)}"
-        ) from None
+        raise DeliveryError(f"the SMTP connection to {self.config.where} failed: {_describe(err)}") from None
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -288,9 +264,7 @@ class OutboxTransport:
             if preview is not None:
                 _atomic_write(folder / f"{athlete}.html", preview.encode("utf-8"))
         except OSError as err:
-            raise DeliveryError(
-                f"cannot write to the outbox {folder}: {_describe(err)}"
-            ) from None
+            raise DeliveryError(f"cannot write to the outbox {folder}: {_describe(err)}") from None
         return str(eml)
 
     def close(self) -> None:
