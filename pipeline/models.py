@@ -181,11 +181,11 @@ def build_models(
             try:
                 con.execute(f'create or replace {model.materialized} "{name}" as\n{model.sql}')
             except duckdb.Error as err:
-                raise ModelError(f"model {name} ({model.path}) failed: {err}") from err
+                raise ModelError(f"model {name} ({model.path}) failed: {str(err)[:600]}") from err
             report.seconds[name] = round(time.perf_counter() - t0, 4)
             report.models.append(name)
         for name in order:
-            if models[name].layer == "marts":
+            if models[name].layer == "marts" and models[name].materialized == "table":
                 report.rows[name] = int(con.execute(f'select count(*) from "{name}"').fetchone()[0])
         report.unknown_overrides = [
             (int(a), r, p)

@@ -49,6 +49,7 @@ pivoted as (
     max(value) filter (where key = 'shoes.age.watch_days') as shoe_age_watch_days,
     max(value) filter (where key = 'shoes.age.warning_days') as shoe_age_warning_days,
     max(value) filter (where key = 'shoes.age.min_runs_per_week') as shoe_age_min_runs_per_week,
+    max(value) filter (where key = 'shoes.age.runs_window_days') as shoe_age_runs_window_days,
     max(value) filter (where key = 'shoes.rotation.window_days') as rotation_window_days,
     max(value) filter (where key = 'shoes.rotation.max_shoes_info') as rotation_max_shoes_info,
     max(value) filter (where key = 'shoes.unknown_gear.window_days') as unknown_gear_window_days,

@@ -1,0 +1,62 @@
+-- flag_preparation_warmup: weeks whose last 4 weeks had few runs starting with a warm-up.
+-- grain: one row per athlete per week where the rule fired
+-- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
+-- Rule: over the warmup_window_days (28, whole weeks ending this Sunday), at least
+--   warmup_min_runs (3) runs whose warm-up is known, and the share with one below
+--   warmup_min_share (0.5): watch.
+-- materialized: view
+with params as (
+    select
+        athlete_id,
+        warmup_min_share,
+        warmup_min_runs,
+        cast(ceil(warmup_window_days / 7) as integer) as window_weeks
+    from int_params
+),
+
+windowed as (
+    select
+        int_week_activity.athlete_id,
+        int_week_activity.week_start,
+        params.window_weeks,
+        params.warmup_min_share,
+        params.warmup_min_runs,
+        sum(int_week_activity.warmup_known) over recent as runs_known,
+        sum(int_week_activity.warmup_runs) over recent as runs_with_warmup
+    from int_week_activity
+    inner join params on int_week_activity.athlete_id = params.athlete_id
+    window recent as (
+        partition by int_week_activity.athlete_id order by int_week_activity.week_start
+        rows between params.window_weeks - 1 preceding and current row
+    )
+),
+
+fired as (
+    select
+        *,
+        runs_with_warmup / runs_known as share
+    from windowed
+    where runs_known >= warmup_min_runs and runs_with_warmup / runs_known < warmup_min_share
+)
+
+select
+    athlete_id,
+    week_start,
+    'preparation.warmup' as rule_id,
+    'watch' as severity,
+    format(
+        'Only {:d} of your {:d} runs in the last {:d} weeks ({:.0f}%) began with an easier first kilometre '
+        || 'or a short activity before. Warming up (gentle stretches, then raising the heart rate) is '
+        || 'commonly advised; trials give limited and mixed evidence.',
+        cast(runs_with_warmup as integer),
+        cast(runs_known as integer),
+        window_weeks,
+        share * 100
+    ) as message,
+    json_object(
+        'runs_known', runs_known,
+        'runs_with_warmup', runs_with_warmup,
+        'share', round(share, 3),
+        'window_weeks', window_weeks
+    ) as metrics
+from fired
