@@ -21,6 +21,7 @@ import functools
 import json
 import os
 import re
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -482,6 +483,7 @@ def compose(inputs: DigestInputs) -> dict[str, Any]:
             {
                 "rule_id": flag["rule_id"],
                 "severity": flag["severity"],
+                "evidence": flag["evidence"],
                 "severity_words": SEVERITY_WORDS.get(str(flag["severity"]), str(flag["severity"])),
                 "grade_words": GRADE_WORDS.get(str(flag["evidence"]), str(flag["evidence"]).replace("_", " ")),
                 "label": text.label,
@@ -632,6 +634,11 @@ def _domain_of(mail_from: str) -> str:
     return domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain or "") else "backstride.local"
 
 
+def _content_id(name: str, domain: str) -> str:
+    """A short Content-ID (long ones get folded across header lines by some clients)."""
+    return f"<{name}.{secrets.token_hex(6)}@{domain}>"
+
+
 def render_digest(context: dict[str, Any], settings: Settings, now: dt.datetime | None = None) -> EmailMessage:
     """One multipart/alternative message: plain text, then HTML with related inline PNG charts.
 
@@ -640,7 +647,7 @@ def render_digest(context: dict[str, Any], settings: Settings, now: dt.datetime 
     domain = _domain_of(settings.mail_from)
     charts = [
         {
-            "cid": make_msgid("weekly-distance", domain=domain),
+            "cid": _content_id("weekly-distance", domain),
             "alt": context["distance_alt"],
             "png": weekly_distance_png(context["bars"]),
             "title": f"Weekly distance, last {CHART_WEEKS} weeks",
@@ -650,7 +657,7 @@ def render_digest(context: dict[str, Any], settings: Settings, now: dt.datetime 
     if context["active_shoes"]:
         charts.append(
             {
-                "cid": make_msgid("shoe-mileage", domain=domain),
+                "cid": _content_id("shoe-mileage", domain),
                 "alt": context["shoes_alt"],
                 "png": shoe_mileage_png(
                     [ShoeBar(s["name"], s["km"], s["watch_km"], s["warning_km"]) for s in context["active_shoes"]]

@@ -296,7 +296,7 @@ def html_preview(message: EmailMessage) -> str | None:
             continue
         payload = part.get_payload(decode=True) or b""
         uri = f"data:{part.get_content_type()};base64,{base64.b64encode(payload).decode('ascii')}"
-        html = html.replace(f"cid:{cid.strip('<>')}", uri)
+        html = html.replace(f"cid:{cid.strip().strip('<>')}", uri)
     return html
 
 

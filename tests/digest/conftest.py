@@ -256,3 +256,23 @@ def smtp_settings(home: Path, server: SmtpServer) -> Settings:
 
 
 __all__ = ["WEEK", "Mailbox", "SMTPServer", "SmtpServer", "Warehouse", "smtp_settings"]
+
+
+# --- reading a received message -----------------------------------------------------------
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+
+
+def inline_images(message: EmailMessage) -> dict[str, EmailMessage]:
+    """Image parts by Content-ID (without the angle brackets)."""
+    return {
+        str(part["Content-ID"]).strip().strip("<>"): part
+        for part in message.walk()
+        if part.get_content_maintype() == "image" and part["Content-ID"]
+    }
