@@ -25,7 +25,8 @@ def run_demo(settings: Settings, console: Console) -> int:
     from pipeline.sync import register_athlete, sync_all
 
     world = build_world()
-    with StubServer(world) as server:
+    # An approved app's limits: the demo fetches about 500 details and streams at once.
+    with StubServer(world, short_limit=2000, daily_limit=20000) as server:
         demo = dataclasses.replace(
             settings,
             strava_base_url=server.base_url,

@@ -34,7 +34,7 @@ from pipeline.strava_client import (
     ensure_fresh,
     make_client,
 )
-from pipeline.warehouse import delete_athlete_rows, file_lock, writer
+from pipeline.warehouse import delete_athlete_rows, file_lock, publish_replica, write_lock, writer
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,19 @@ class _State:
     detailed: set[int]
     streamed: set[int]
     queue: list[tuple[int, str, int]]  # activity_id, kind, attempts
+    known: dict[int, tuple]  # activity_id -> signature of the stored version
+
+
+def signature(summary: dict) -> tuple:
+    """The summary fields whose change means an activity was edited on Strava."""
+    distance = summary.get("distance")
+    return (
+        summary.get("name"),
+        summary.get("sport_type") or summary.get("type"),
+        round(float(distance), 1) if isinstance(distance, int | float) else None,
+        summary.get("moving_time"),
+        summary.get("gear_id"),
+    )
 
 
 @dataclass
@@ -133,7 +146,15 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int) -> _State:
            where q.athlete_id = ? order by a.start_date desc nulls last, q.activity_id desc""",
         [athlete_id],
     ).fetchall()
+    known = {
+        int(r[0]): (r[1], r[2], None if r[3] is None else round(r[3], 1), r[4], r[5])
+        for r in con.execute(
+            "select activity_id, name, sport_type, distance, moving_time, gear_id from activities where athlete_id = ?",
+            [athlete_id],
+        ).fetchall()
+    }
     return _State(
+        known=known,
         cursor_epoch=cursor,
         resume_after=resume_after,
         resume_page=resume_page,
@@ -176,6 +197,8 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
                 if activity_id in seen_ids:
                     continue
                 seen_ids.add(activity_id)
+                if state.known.get(activity_id) == signature(summary) and not full:
+                    continue  # re-read through the cursor overlap, unchanged
                 changed.append(summary)
                 start = _epoch(summary.get("start_date")) or 0
                 newest = max(newest, start)
@@ -198,7 +221,8 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
         start = _epoch(summary.get("start_date")) or 0
         sport = summary.get("sport_type") or summary.get("type")
         if sport in RUN_TYPES and start >= lookback_start:
-            got.enqueue[(activity_id, "detail")] = start
+            if activity_id not in state.detailed or activity_id in state.known:
+                got.enqueue[(activity_id, "detail")] = start
             if activity_id not in state.streamed:
                 got.enqueue[(activity_id, "streams")] = start
     if stopped is not None:
@@ -333,7 +357,12 @@ def sync_lock(settings: Settings, wait_s: float) -> Iterator[None]:
 
 
 def sync_athlete(
-    settings: Settings, athlete_id: int, full: bool = False, budget: Budget | None = None, ingest: bool = True
+    settings: Settings,
+    athlete_id: int,
+    full: bool = False,
+    budget: Budget | None = None,
+    ingest: bool = True,
+    publish: bool = True,
 ) -> SyncResult:
     """Sync one athlete; never raises for Strava trouble (it is reported in the result)."""
     result = SyncResult(athlete_id)
@@ -365,7 +394,7 @@ def sync_athlete(
         got = _Fetched(cursor_epoch=state.cursor_epoch, paging_done=state.resume_after is None)
         result.status, result.message = "error", _safe(settings, str(err))
     result.requests = api.requests
-    with writer(settings) as con:
+    with writer(settings, publish=publish) as con:
         _write(con, athlete_id, batch_id, got, result)
         con.execute(
             "update athletes set needs_reauth = ? where athlete_id = ?", [result.status == "needs_reauth", athlete_id]
@@ -413,7 +442,9 @@ def sync_all(
                 result = SyncResult(athlete, "deferred", message=budget.exhausted() or "")
                 results.append(result)
                 continue
-            results.append(sync_athlete(settings, athlete, full=full, budget=budget))
+            results.append(sync_athlete(settings, athlete, full=full, budget=budget, publish=False))
+        with write_lock(settings):
+            publish_replica(settings)
         if progress:
             progress(-1, "done")
         return results
