@@ -136,6 +136,14 @@ def load_seeds(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[
     return seeds
 
 
+def set_override(con: duckdb.DuckDBPyConnection, athlete_id: int, rule_id: str, param: str, value: float) -> None:
+    """Give one athlete their own value for a rule parameter (kept across rebuilds)."""
+    con.execute(OVERRIDES_DDL)
+    con.execute(
+        "insert or replace into rule_threshold_overrides values (?, ?, ?, ?)", [athlete_id, rule_id, param, value]
+    )
+
+
 def _load_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path, types: dict[str, str] | None) -> None:
     if types:
         columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
