@@ -1,0 +1,243 @@
+"""Delivery: exactly once, per-athlete failures, SMTP dropping mid-batch, opt-out, the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import message_from_bytes, policy
+
+import duckdb
+import pytest
+from conftest import WEEK, Warehouse, smtp_settings
+
+from pipeline.config import Settings
+from pipeline.digest import last_complete_week, send_digests, set_digest_enabled
+from pipeline.mailer import SmtpConfig, SmtpTransport
+
+
+def log_rows(settings: Settings) -> dict[int, tuple]:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rows = con.execute(
+            "select athlete_id, status, attempts, message_id, transport, error from digest_log order by athlete_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0]: r[1:] for r in rows}
+
+
+def athletes(warehouse: Warehouse, *ids: int, **kw) -> Settings:
+    for athlete_id in ids:
+        warehouse.athlete(athlete_id, **kw)
+        warehouse.week(athlete_id)
+    return warehouse.save()
+
+
+@pytest.fixture
+def smtp(warehouse, home, smtp_server) -> Warehouse:
+    warehouse.settings = smtp_settings(home, smtp_server)
+    return warehouse
+
+
+def test_sent_is_recorded_with_the_message_id_the_server_received(smtp, smtp_server):
+    settings = athletes(smtp, 1)
+    report = send_digests(settings, week=WEEK)
+
+    [msg] = smtp_server.mailbox.messages
+    assert report.by_athlete()[1].status == "sent"
+    assert report.by_athlete()[1].message_id == msg["Message-ID"]
+    assert log_rows(settings)[1] == ("sent", 1, msg["Message-ID"], "smtp", None)
+
+
+def test_second_run_sends_nothing(smtp, smtp_server):
+    settings = athletes(smtp, 1, 2)
+    send_digests(settings, week=WEEK)
+    report = send_digests(settings, week=WEEK)
+
+    assert len(smtp_server.mailbox.messages) == 2
+    assert [r.status for r in report.results] == ["skipped_already_sent"] * 2
+    assert report.ok
+
+
+def test_resend_sends_again_and_counts_the_attempt(smtp, smtp_server):
+    settings = athletes(smtp, 1)
+    send_digests(settings, week=WEEK)
+    report = send_digests(settings, week=WEEK, resend=True)
+
+    assert report.by_athlete()[1].status == "sent"
+    assert len(smtp_server.mailbox.messages) == 2
+    assert log_rows(settings)[1][:2] == ("sent", 2)
+
+
+def test_another_week_is_a_new_digest(smtp, smtp_server):
+    settings = athletes(smtp, 1)
+    send_digests(settings, week=WEEK)
+    report = send_digests(settings, week=WEEK + dt.timedelta(weeks=1))
+
+    assert report.by_athlete()[1].status == "sent"
+    assert len(smtp_server.mailbox.messages) == 2
+
+
+def test_digest_disabled_sends_nothing_and_records_nothing(smtp, smtp_server):
+    smtp.athlete(2)
+    settings = athletes(smtp, 1, digest_enabled=False)
+    report = send_digests(settings, week=WEEK)
+
+    assert report.by_athlete()[1].status == "disabled"
+    assert smtp_server.mailbox.to("runner1@example.com") == []
+    assert 1 not in log_rows(settings)
+    assert report.by_athlete()[2].status == "sent"
+
+
+def test_athletes_set_digest_off_then_on(smtp, smtp_server):
+    settings = athletes(smtp, 1)
+    set_digest_enabled(settings, 1, False)
+    assert send_digests(settings, week=WEEK).by_athlete()[1].status == "disabled"
+    set_digest_enabled(settings, 1, True)
+    assert send_digests(settings, week=WEEK).by_athlete()[1].status == "sent"
+
+
+def test_setting_an_unknown_athlete_is_an_error(smtp):
+    settings = athletes(smtp, 1)
+    with pytest.raises(LookupError):
+        set_digest_enabled(settings, 99, False)
+
+
+def test_refused_address_fails_only_that_athlete(smtp, smtp_server):
+    settings = athletes(smtp, 1, 2, 3)
+    smtp_server.mailbox.refuse.add("runner2@example.com")
+    report = send_digests(settings, week=WEEK)
+
+    statuses = {r.athlete_id: r.status for r in report.results}
+    assert statuses == {1: "sent", 2: "failed", 3: "sent"}
+    assert not report.ok
+    assert "550" in report.by_athlete()[2].error
+    rows = log_rows(settings)
+    assert rows[2][0] == "failed" and "550" in rows[2][4]
+    assert len(smtp_server.mailbox.messages) == 2
+
+
+def test_failed_athlete_is_retried_by_the_next_run(smtp, smtp_server):
+    settings = athletes(smtp, 1, 2)
+    smtp_server.mailbox.refuse.add("runner2@example.com")
+    send_digests(settings, week=WEEK)
+    smtp_server.mailbox.refuse.clear()
+    report = send_digests(settings, week=WEEK)
+
+    assert {r.athlete_id: r.status for r in report.results} == {1: "skipped_already_sent", 2: "sent"}
+    assert log_rows(settings)[2][:2] == ("sent", 2)
+    assert len(smtp_server.mailbox.to("runner2@example.com")) == 1
+
+
+def test_invalid_address_fails_before_any_smtp(smtp, smtp_server):
+    smtp.athlete(1, email="not an address")
+    settings = athletes(smtp, 2)
+    report = send_digests(settings, week=WEEK)
+
+    assert report.by_athlete()[1].status == "failed"
+    assert "not valid" in report.by_athlete()[1].error
+    assert report.by_athlete()[2].status == "sent"
+    assert len(smtp_server.mailbox.messages) == 1
+
+
+def test_crlf_in_name_or_address_cannot_inject_headers(smtp, smtp_server):
+    smtp.athlete(1, firstname="Eve\r\nBcc: victim@example.com\r\nX-Evil: 1")
+    smtp.athlete(2, email="a@example.com\r\nBcc: victim@example.com")
+    settings = athletes(smtp, 3)
+    report = send_digests(settings, week=WEEK)
+
+    [msg] = smtp_server.mailbox.to("runner1@example.com")
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert msg["X-Envelope-To"] == "runner1@example.com"
+    assert report.by_athlete()[2].status == "failed"
+    assert smtp_server.mailbox.to("victim@example.com") == []
+
+
+def test_smtp_dropping_mid_batch_leaves_the_rest_for_the_next_run(smtp, smtp_server):
+    settings = athletes(smtp, 1, 2, 3, 4, 5, 6)
+    smtp_server.mailbox.drop_after = 2  # accepts two messages, then every connection dies at DATA
+    first = send_digests(settings, week=WEEK)
+
+    assert [r.status for r in first.results] == ["sent", "sent", "failed", "failed", "failed", "failed"]
+    assert not first.ok
+    assert "not attempted" in first.by_athlete()[6].error  # the server was given up on, not hammered
+    received = {m["X-Envelope-To"] for m in smtp_server.mailbox.messages}
+    assert received == {"runner1@example.com", "runner2@example.com"}
+
+    smtp_server.mailbox.drop_after = None
+    second = send_digests(settings, week=WEEK)
+
+    assert [r.status for r in second.results] == ["skipped_already_sent"] * 2 + ["sent"] * 4
+    assert sorted(m["X-Envelope-To"] for m in smtp_server.mailbox.messages) == [
+        f"runner{i}@example.com" for i in range(1, 7)
+    ]  # everyone exactly once
+    assert {row[0] for row in log_rows(settings).values()} == {"sent"}
+
+
+def test_unreachable_server_fails_every_athlete_without_leaking_the_password(warehouse, home):
+    warehouse.settings = Settings(home=home, smtp_url="smtp://digest:s3cret-pw@127.0.0.1:9/")
+    settings = athletes(warehouse, 1)
+    report = send_digests(settings, week=WEEK)
+
+    result = report.by_athlete()[1]
+    assert result.status == "failed" and "127.0.0.1:9" in result.error
+    assert "s3cret-pw" not in repr(report)
+    assert "s3cret-pw" not in repr(log_rows(settings))
+
+
+def test_login_refused_never_shows_the_password():
+    config = SmtpConfig.from_url("smtp://digest:s3cret-pw@127.0.0.1:9")
+    assert "s3cret-pw" not in repr(config)
+    assert config.username == "digest" and config.password == "s3cret-pw"
+    assert "s3cret-pw" not in repr(SmtpTransport(config).__dict__)
+
+
+def test_outbox_without_smtp_writes_eml_and_browser_preview(warehouse):
+    warehouse.shoe(1, "g1", "Pegasus", 640)
+    settings = athletes(warehouse, 1)
+    report = send_digests(settings, week=WEEK)
+
+    result = report.by_athlete()[1]
+    eml = settings.outbox_dir / "2026-11-16" / "1.eml"
+    preview = settings.outbox_dir / "2026-11-16" / "1.html"
+    assert result.status == "sent" and result.path == str(eml)
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["Subject"].startswith("Week of 16 Nov")
+    html = preview.read_text()
+    assert "cid:" not in html and html.count('src="data:image/png;base64,') == 2
+    assert log_rows(settings)[1][3] == "outbox"
+
+
+def test_one_athlete_only(smtp, smtp_server):
+    settings = athletes(smtp, 1, 2)
+    report = send_digests(settings, week=WEEK, athlete_id=2)
+
+    assert [r.athlete_id for r in report.results] == [2]
+    assert smtp_server.mailbox.to("runner1@example.com") == []
+
+
+def test_unknown_athlete_is_an_error(smtp):
+    settings = athletes(smtp, 1)
+    with pytest.raises(LookupError):
+        send_digests(settings, week=WEEK, athlete_id=42)
+
+
+def test_week_must_be_a_monday(smtp):
+    settings = athletes(smtp, 1)
+    with pytest.raises(ValueError, match="Monday"):
+        send_digests(settings, week=WEEK + dt.timedelta(days=2))
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "zone", "expected"),
+    [
+        # Monday 23 Nov 2026, 06:00 UTC: in London it is Monday, so last week is complete.
+        (dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC), "Europe/London", dt.date(2026, 11, 16)),
+        # ... but in Los Angeles it is still Sunday evening: the complete week is the one before.
+        (dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC), "America/Los_Angeles", dt.date(2026, 11, 9)),
+        # Sunday 22 Nov, 20:00 UTC: already Monday morning in Auckland.
+        (dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC), "Pacific/Auckland", dt.date(2026, 11, 16)),
+        (dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC), "Not/AZone", dt.date(2026, 11, 9)),
+    ],
+)
+def test_default_week_is_the_last_complete_week_in_the_athletes_zone(now_utc, zone, expected):
+    assert last_complete_week(zone, now_utc) == expected
