@@ -337,6 +337,148 @@ def webhook_process() -> None:
         raise typer.Exit(1)
 
 
+# --- validation (issue 3): validate --retry-quarantine / --report -----------------------
+
+
+@app.command()
+def validate(
+    retry_quarantine: Annotated[
+        bool, typer.Option("--retry-quarantine", help="Re-check open quarantined rows; merge those that now pass.")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Show the latest validation runs and open quarantine per athlete.")
+    ] = False,
+    runs: Annotated[int, typer.Option(help="How many recent runs --report lists.")] = 10,
+) -> None:
+    """Data checks: re-check quarantined rows after editing a suite in expectations/, or report.
+
+    With no option, prints the report. Suites are plain JSON files, one per table.
+    """
+    from pipeline.validation import BatchValidationError
+    from pipeline.warehouse import WarehouseBusy
+
+    s = settings()
+    try:
+        if retry_quarantine:
+            from pipeline.loading import merge_frame
+            from pipeline.validation import retry_quarantine as retry
+            from pipeline.warehouse import writer
+
+            with writer(s) as con:
+                released = retry(con, merge_frame)
+            total = sum(released.values())
+            detail = ", ".join(f"{table} {n}" for table, n in released.items() if n) or "none"
+            out.print(f"re-checked quarantine: {total} rows released ({detail})", highlight=False)
+        if report or not retry_quarantine:
+            _print_validation_report(s, runs)
+    except (BatchValidationError, WarehouseBusy, FileNotFoundError) as e:
+        fail(str(e))
+
+
+def _print_validation_report(s: Settings, runs: int) -> None:
+    from rich.table import Table
+
+    from pipeline.validation import validation_report
+    from pipeline.warehouse import connect_reader
+
+    con = connect_reader(s)
+    try:
+        rep = validation_report(con, runs=runs)
+    finally:
+        con.close()
+    table = Table("UTC", "suite", "batch", "rows", "passed", "held", "ok", "s", title="Latest validation runs")
+    for r in rep.latest_runs:
+        table.add_row(
+            r.started_at.strftime("%m-%d %H:%M"),
+            r.suite,
+            r.batch_id,
+            str(r.rows_checked),
+            str(r.rows_passed),
+            str(r.rows_quarantined),
+            "yes" if r.success else ("FAILED: " + r.message if r.message else "no"),
+            f"{r.duration_s:.2f}",
+        )
+    out.print(table if rep.latest_runs else "no validation runs yet")
+    if not rep.open_quarantine:
+        out.print("open quarantine: none")
+        return
+    table = Table("athlete", "table", "open rows", "failed expectations", title="Open quarantine per athlete")
+    for q in rep.open_quarantine:
+        table.add_row("-" if q.athlete_id is None else str(q.athlete_id), q.table_name, str(q.open_rows), ", ".join(q.reasons))
+    out.print(table)
+
+
+# --- digest (issue 5): digest, athletes set --digest ------------------------------------
+
+
+def _parse_week(value: Optional[str]):  # type: ignore[no-untyped-def]
+    import datetime
+
+    if value is None:
+        return None
+    try:
+        week = datetime.date.fromisoformat(value)
+    except ValueError:
+        fail(f"--week must be a date like 2026-11-16, not {value!r}")
+    if week.weekday() != 0:
+        fail(f"--week must be a Monday; {week.isoformat()} is a {week:%A}")
+    return week
+
+
+@app.command()
+def digest(
+    week: Annotated[
+        Optional[str], typer.Option(help="Monday of the week to report (default: each athlete's last complete week).")
+    ] = None,
+    athlete: Annotated[Optional[int], typer.Option(help="Only this athlete id.")] = None,
+    resend: Annotated[bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")] = False,
+) -> None:
+    """Email each athlete's weekly digest once (SMTP from BACKSTRIDE_SMTP_URL, else the outbox folder)."""
+    from pipeline.digest import send_digests
+
+    try:
+        report = send_digests(settings(), week=_parse_week(week), athlete_id=athlete, resend=resend)
+    except (LookupError, ValueError, RuntimeError, FileNotFoundError) as e:
+        fail(str(e))
+    for r in report.results:
+        where = r.path or r.message_id or ""
+        week_text = r.week_start.isoformat() if r.week_start else "-"
+        line = f"athlete {r.athlete_id} week {week_text}: {r.status}"
+        if r.status == "sent":
+            line += f" -> {where}"
+        if r.error:
+            line += f" ({r.error})"
+        (err if r.status == "failed" else out).print(line, highlight=False, markup=False)
+    out.print(
+        f"digests: {report.count('sent')} sent, {report.count('skipped_already_sent')} already sent, "
+        f"{report.count('disabled')} disabled, {report.count('failed')} failed",
+        highlight=False,
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@athletes_app.command("set")
+def athletes_set(
+    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    digest: Annotated[
+        Optional[str], typer.Option("--digest", help="on | off: whether this runner gets the weekly email.")
+    ] = None,
+) -> None:
+    """Change an athlete's settings (for now: the weekly digest on or off)."""
+    from pipeline.digest import set_digest_enabled
+
+    if digest is None:
+        fail("nothing to set: pass --digest on|off")
+    if digest.lower() not in ("on", "off"):
+        fail(f"--digest must be on or off, not {digest!r}")
+    try:
+        set_digest_enabled(settings(), athlete_id, digest.lower() == "on")
+    except LookupError as e:
+        fail(str(e))
+    out.print(f"athlete {athlete_id}: weekly digest {digest.lower()}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
