@@ -1021,15 +1021,18 @@ def _fader(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthl
     r = b.rng
     names = ("Dawn run", "Harbour run", "Morning Run", "Bondi to Bronte", "Centennial Park loop")
     notes = (None, "Legs heavy at the end again.", None, "Humid one.", "Ran out of steam in the last few km.")
-    fading = {"fade": 0.15, "cadence_fade": 0.075, "hr_drift": 12.0, "fast_start": True}
+    fading = {"fade": 0.16, "cadence_fade": 0.085, "hr_drift": 12.0, "fast_start": True}
     for day in _days(week0 - timedelta(weeks=30), today):
         wk, dow = _weeks_back(day, week0), day.weekday()
         no_gear = day.toordinal() % 5 in (0, 2)
         road = None if no_gear else ("g1003b" if wk < 14 else "g1003a")
         cadence = r.uniform(78.2, 79.0)
-        tags: tuple[str, ...] = ()
         if wk == 1 and dow == 2:
-            cadence, tags = 140.0, ("impossible_cadence",)
+            bad = b.run(day, time(6, 0), 8.3, 350, cadence=140.0, hr=150, gear=road, name="Morning Run",
+                        tags=("impossible_cadence",), fade=0.16, hr_drift=12.0)  # fmt: skip
+            b.raw[-1][2][:] = [140.0] * len(bad["splits_metric"])  # a sensor stuck at 140 strides/min
+            bad["average_cadence"] = bad["laps"][0]["average_cadence"] = 140.0
+            continue
         if dow == 1:
             b.run(
                 day,
@@ -1041,21 +1044,19 @@ def _fader(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthl
                 gear="g1003t",
                 name="Tuesday track session",
                 description="6 x 800 m at the track.",
-                tags=tags,
                 **fading,
             )
         elif dow == 6:
             b.run(
                 day,
                 time(6, 0),
-                r.uniform(9.9, 10.1),
+                min(10.5, 9.6 + 0.1 * max(0, 8 - wk)) + r.uniform(-0.02, 0.02),  # the longest run of the week
                 355,
                 cadence=cadence,
                 hr=150,
                 gear=road,
                 name="Sunday long-ish run",
                 description=r.choice(notes),
-                tags=tags,
                 **fading,
             )
         else:
@@ -1072,7 +1073,6 @@ def _fader(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthl
                 gear=road,
                 name=name,
                 description=r.choice(notes),
-                tags=tags,
                 **fading,
             )
         if dow == 5 and wk % 2 == 0:
