@@ -549,9 +549,10 @@ class AirflowNotifier:
     them.
     """
 
-    def __init__(self, api: AirflowApi, debounce_s: float = 0.5) -> None:
+    def __init__(self, api: AirflowApi, debounce_s: float = 0.5, retry_base_s: float = 0.5) -> None:
         self.api = api
         self.debounce_s = debounce_s
+        self.retry_base_s = retry_base_s
         self._owners: set[int] = set()
         self._count = 0
         self._lock = threading.Lock()
@@ -606,7 +607,7 @@ class AirflowNotifier:
                     attempt + 1,
                     type(err).__name__,
                 )
-                if self._stop.wait(0.5 * 2**attempt):
+                if self._stop.wait(self.retry_base_s * 2**attempt):
                     break
         self.failures += 1
 
@@ -841,3 +842,34 @@ def _info(sub: Any) -> SubscriptionInfo:
         callback_url=getattr(sub, "callback_url", None),
         created_at=created.isoformat() if created is not None else None,
     )
+
+
+# --- for the event-triggered safety-net sync --------------------------------------------
+
+
+def athletes_needing_sync(settings: Settings, owner_ids: Iterable[int]) -> list[int]:
+    """Of the athletes named in recent events, those whose sync has work left.
+
+    That is: never synced, stopped early (deferred or error), or with detail/stream fetches
+    queued (for example by a webhook fetch that hit the rate limit). Athletes whose sync is
+    complete are left alone: polling them would spend requests on nothing new.
+    """
+    from pipeline.warehouse import connect_reader
+
+    owners = sorted({int(o) for o in owner_ids})
+    if not owners or not settings.warehouse_path.exists():
+        return []
+    con = connect_reader(settings)
+    try:
+        rows = con.execute(
+            """select a.athlete_id from athletes a
+               left join sync_state s using (athlete_id)
+               where list_contains(?, a.athlete_id)
+                 and (s.athlete_id is null or s.last_status in ('deferred', 'error')
+                      or exists (select 1 from fetch_queue q where q.athlete_id = a.athlete_id))
+               order by a.athlete_id""",
+            [owners],
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]

@@ -1,0 +1,176 @@
+"""What every backstride DAG shares: assets, default arguments, settings from connections.
+
+Kept light for parsing: only `airflow.sdk`, `datetime` and `pipeline.webhooks` constants are
+imported at module level. Connections and Variables are read inside tasks, by
+`backstride_settings()`, never at parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from airflow.sdk import Asset
+
+from pipeline.webhooks import WEBHOOK_ASSET_NAME, WEBHOOK_ASSET_URI
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.config import Settings
+
+log = logging.getLogger(__name__)
+
+OWNER = "backstride"
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+
+# The receiver records events on this asset; strava_events and strava_sync are scheduled on it.
+WEBHOOK_EVENTS = Asset(name=WEBHOOK_ASSET_NAME, uri=WEBHOOK_ASSET_URI, group="strava")
+# Updated by strava_sync and strava_events; warehouse_build is scheduled on it.
+ACTIVITIES = Asset(name="warehouse_activities", uri="backstride://warehouse/activities", group="warehouse")
+# Updated by warehouse_build: the risk models the digest reads.
+MODELS = Asset(name="warehouse_models", uri="backstride://warehouse/models", group="warehouse")
+
+# Pools (create them with `airflow pools set`, see scripts/airflow-standalone):
+STRAVA_POOL = "strava_api"  # 1 slot: one task at a time spends the application's rate limit
+WRITER_POOL = "duckdb_writer"  # 1 slot: one task at a time writes the warehouse
+
+STRAVA_CONN_ID = "strava_default"
+SMTP_CONN_ID = "smtp_default"
+HOME_VARIABLE = "backstride_home"
+OPERATOR_EMAIL_VARIABLE = "backstride_operator_email"
+
+# Environment variables passed through to `load_settings` (besides what connections give).
+_PASSTHROUGH = (
+    "BACKSTRIDE_HOME",
+    "BACKSTRIDE_MAIL_FROM",
+    "BACKSTRIDE_LOOKBACK_WEEKS",
+    "STRAVA_BASE_URL",
+    "STRAVA_CLIENT_ID",
+    "STRAVA_CLIENT_SECRET",
+    "STRAVA_VERIFY_TOKEN",
+)
+
+
+def notify_failure(context: dict[str, Any]) -> None:
+    """on_failure_callback: log the failure and, when SMTP and an operator address are set, email it."""
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    run_id = getattr(ti, "run_id", "?")
+    error = context.get("exception")
+    summary = f"backstride: {dag_id}.{task_id} failed in run {run_id}: {type(error).__name__ if error else 'error'}"
+    log.error("%s (%s)", summary, error)
+    try:
+        from airflow.sdk import Variable
+
+        to = Variable.get(OPERATOR_EMAIL_VARIABLE, default=None) or os.environ.get("BACKSTRIDE_OPERATOR_EMAIL")
+        conn = _connection(SMTP_CONN_ID)
+        if not to or conn is None:
+            return
+        from email.message import EmailMessage
+
+        from pipeline.mailer import SmtpConfig, SmtpTransport
+
+        message = EmailMessage()
+        message["Subject"] = summary
+        message["From"] = (conn.extra_dejson or {}).get("from_email") or "backstride <airflow@backstride.local>"
+        message["To"] = to
+        message.set_content(
+            f"{summary}\n\nError: {error}\n\nSee the task log in the Airflow UI (DAG {dag_id}, run {run_id}).\n"
+        )
+        transport = SmtpTransport(SmtpConfig.from_airflow_connection(conn))
+        try:
+            transport.send(message)
+        finally:
+            transport.close()
+    except Exception as err:  # a failing alert must not hide the original failure
+        log.warning("could not email the operator: %s", type(err).__name__)
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": notify_failure,
+}
+
+
+def _connection(conn_id: str) -> Any | None:
+    """The connection, or None when it is not defined (only call inside tasks)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def strava_base_url(conn: Any) -> str | None:
+    """`extra.base_url`, else a host that is already a URL, else https://host[:port]."""
+    extra = conn.extra_dejson or {}
+    if extra.get("base_url"):
+        return str(extra["base_url"]).rstrip("/")
+    host = conn.host or ""
+    if host.startswith(("http://", "https://")):
+        return host.rstrip("/")
+    if host:
+        scheme = conn.schema if conn.schema in ("http", "https") else "https"
+        return f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+    return None
+
+
+def settings_env() -> dict[str, str]:
+    """The env mapping for `load_settings`, from connections, the Variable and the environment."""
+    from airflow.sdk import Variable
+
+    env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    home = Variable.get(HOME_VARIABLE, default=None)
+    if home:
+        env["BACKSTRIDE_HOME"] = home
+    strava = _connection(STRAVA_CONN_ID)
+    if strava is not None:
+        if strava.login:
+            env["STRAVA_CLIENT_ID"] = str(strava.login)
+        if strava.password:
+            env["STRAVA_CLIENT_SECRET"] = strava.password
+        base = strava_base_url(strava)
+        if base:
+            env["STRAVA_BASE_URL"] = base
+    smtp = _connection(SMTP_CONN_ID)
+    if smtp is not None and (smtp.extra_dejson or {}).get("from_email"):
+        env["BACKSTRIDE_MAIL_FROM"] = smtp.extra_dejson["from_email"]
+    return env
+
+
+def backstride_settings() -> Settings:
+    """Settings for a task run (inside tasks only: reads connections and a Variable)."""
+    from pipeline.config import load_settings
+
+    return load_settings(settings_env())
+
+
+def mail_transport(settings: Settings) -> Any:
+    """SMTP through `smtp_default` when defined, else the outbox under BACKSTRIDE_HOME."""
+    from pipeline.mailer import OutboxTransport, SmtpConfig, SmtpTransport
+
+    conn = _connection(SMTP_CONN_ID)
+    if conn is None:
+        return OutboxTransport(settings.outbox_dir)
+    return SmtpTransport(SmtpConfig.from_airflow_connection(conn))
+
+
+def owners_from_events(triggering_asset_events: Any) -> list[int]:
+    """Athlete ids the receiver put in the asset events that triggered this run (empty if timed)."""
+    owners: set[int] = set()
+    if not triggering_asset_events:
+        return []
+    for events in triggering_asset_events.values():
+        for event in events:
+            for owner in (getattr(event, "extra", None) or {}).get("owner_ids", []):
+                owners.add(int(owner))
+    return sorted(owners)

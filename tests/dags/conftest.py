@@ -1,0 +1,17 @@
+"""Airflow for the DAG tests: a throwaway AIRFLOW_HOME, our dags/ folder, no examples."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+
+# Before anything imports airflow (its configuration is read at import time).
+_home = Path(tempfile.mkdtemp(prefix="backstride-airflow-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_home))
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "false"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_DIR)
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "false")
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
