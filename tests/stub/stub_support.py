@@ -3,6 +3,7 @@ and an independent reading of the evidence rules used to check what each persona
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from datetime import UTC, date, datetime, timedelta
@@ -153,7 +154,7 @@ def triggered_rules(world: World, persona: str) -> set[str]:
     recent = [a for a in acts if _local_day(a) > sunday - timedelta(days=14)]
     if any(_has(a["name"], PAIN_WORDS) or _has(a.get("description"), PAIN_WORDS) for a in recent):
         found.add("injury.pain_notes")
-    for prev, nxt in zip(runs, runs[1:], strict=False):
+    for prev, nxt in itertools.pairwise(runs):
         if _start(nxt) - _start(prev) >= timedelta(days=14) and _local_day(nxt) > sunday - timedelta(days=28):
             found.add("injury.return_after_break")
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import statistics
 from datetime import date, datetime, timedelta
 
@@ -106,7 +107,11 @@ def test_spiker_long_run_is_35_to_60_percent_over_the_previous_30_days_after_an_
 
     def ratio(run: dict) -> float:
         start = datetime.fromisoformat(run["start_date"])
-        prior = [r["distance"] for r in runs if timedelta(0) < start - datetime.fromisoformat(r["start_date"]) <= timedelta(days=30)]
+        prior = [
+            r["distance"]
+            for r in runs
+            if timedelta(0) < start - datetime.fromisoformat(r["start_date"]) <= timedelta(days=30)
+        ]
         return run["distance"] / max(prior)
 
     week = [r for r in runs if monday <= _day(r) <= sunday]
@@ -153,13 +158,11 @@ def test_niggle_has_pain_notes_after_a_three_week_break_and_treadmill_runs() -> 
     world = shared_world()
     monday, sunday = world.week()
     runs = sorted(_runs(world, "niggle"), key=lambda a: a["start_date"])
-    gaps = [(_day(b) - _day(a)).days for a, b in zip(runs, runs[1:], strict=False)]
+    gaps = [(_day(b) - _day(a)).days for a, b in itertools.pairwise(runs)]
     assert max(gaps) >= 21
     resumed = _day(runs[gaps.index(max(gaps)) + 1])
     assert 14 <= (TODAY - resumed).days <= 28
-    notes = [
-        a for a in world.by_persona("niggle").activities if monday <= _day(a) <= sunday and a.get("description")
-    ]
+    notes = [a for a in world.by_persona("niggle").activities if monday <= _day(a) <= sunday and a.get("description")]
     assert any(word in a["description"].lower() for a in notes for word in PAIN_WORDS)
     assert any(r["sport_type"] == "VirtualRun" and r["trainer"] for r in runs if _day(r) >= resumed)
 
@@ -268,6 +271,7 @@ def test_synthetic_world_makes_many_plain_runs_cheaply() -> None:
         ids = [a["id"] for a in athlete.activities]
         assert len(ids) == len(set(ids)) == 450
         assert max(_day(a) for a in athlete.activities) < TODAY
-    assert synthetic_world(1, 30, today=TODAY).athletes[5001].activities == synthetic_world(
-        1, 30, today=TODAY
-    ).athletes[5001].activities
+    assert (
+        synthetic_world(1, 30, today=TODAY).athletes[5001].activities
+        == synthetic_world(1, 30, today=TODAY).athletes[5001].activities
+    )
