@@ -500,7 +500,7 @@ def _open_quarantine_frame(con: duckdb.DuckDBPyConnection, table: str) -> tuple[
 
 def retry_quarantine(
     con: duckdb.DuckDBPyConnection,
-    merge: Callable[[duckdb.DuckDBPyConnection, str, pd.DataFrame], None],
+    merge: Callable[[duckdb.DuckDBPyConnection, str, pd.DataFrame], object],
     suites_dir: Path | None = None,
 ) -> dict[str, int]:
     """Re-check open quarantine rows with the current suites; pass released rows to `merge(con, table, df)`
@@ -602,7 +602,9 @@ def validation_report(con: duckdb.DuckDBPyConnection, runs: int = 10) -> Validat
         for row in con.execute(
             f"""select suite, batch_id, started_at, rows_checked, rows_passed, rows_quarantined,
                        success, duration_s, {message}
-                from validation_runs order by started_at desc, suite limit ?""",
+                from validation_runs
+                where rows_checked > 0 or not success  -- runs on empty frames are noise here
+                order by started_at desc, suite limit ?""",
             [runs],
         ).fetchall()
     ]
