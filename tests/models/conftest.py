@@ -95,7 +95,9 @@ class TrainingLog:
     def strength(self, when: dt.date | dt.datetime, minutes: float = 30, sport_type: str = "WeightTraining") -> int:
         return self.activity(when, 0.0, minutes, sport_type, spm=None, gear_id=None, name="Core session")
 
-    def shoe(self, gear_id: str, km: float, name: str | None = None, retired: bool = False, gear_type: str = "shoe") -> None:
+    def shoe(
+        self, gear_id: str, km: float, name: str | None = None, retired: bool = False, gear_type: str = "shoe"
+    ) -> None:
         self.gear.append(
             {
                 "gear_id": gear_id,

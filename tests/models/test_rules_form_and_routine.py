@@ -154,7 +154,9 @@ def test_preparation_marks_cool_downs(log: TrainingLog) -> None:
     ]
 
 
-@pytest.mark.parametrize(("strength_day", "fires"), [(None, True), (day(0, 0), True), (day(1, 0), False), (day(2, 6), False)])
+@pytest.mark.parametrize(
+    ("strength_day", "fires"), [(None, True), (day(0, 0), True), (day(1, 0), False), (day(2, 6), False)]
+)
 def test_no_strength_in_14_days_is_a_watch(log: TrainingLog, strength_day: dt.date | None, fires: bool) -> None:
     for week in range(3):
         log.run(day(week, 2), 8.0)
@@ -172,9 +174,7 @@ def test_no_strength_counts_yoga_and_pilates(log: TrainingLog) -> None:
 
 
 @pytest.mark.parametrize(("sessions", "fires"), [(1, True), (3, True), (4, False)])
-def test_low_strength_frequency_under_one_a_week_over_four_weeks(
-    log: TrainingLog, sessions: int, fires: bool
-) -> None:
+def test_low_strength_frequency_under_one_a_week_over_four_weeks(log: TrainingLog, sessions: int, fires: bool) -> None:
     for week in range(4):
         log.run(day(week, 2), 8.0)
     for i in range(sessions):
