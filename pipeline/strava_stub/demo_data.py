@@ -811,6 +811,10 @@ def _athlete(
         activities.insert(index + 1, activities[index])  # the same object: Strava lists it twice
         bad["duplicate"] = dup_id
     gear = _gear_json(shoes, activities, exclude=set(bad.values()) - {bad.get("duplicate")})
+    summaries = {g["id"]: g for g in _shoe_summaries(gear)}
+    for activity in activities:
+        if activity.get("gear_id") in summaries:
+            activity["gear"] = dict(summaries[activity["gear_id"]])
     first, last, city, state, country, sex, weight = person
     factors = {rule.split(".")[0] for rule in rules - ALWAYS_INFO}
     return DemoAthlete(

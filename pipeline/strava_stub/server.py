@@ -153,7 +153,7 @@ class StubServer:
         if self._httpd is not None:
             return self.base_url
         handler = type("StubHandler", (_Handler,), {"stub": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd = _QuietServer((self.host, self.port), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         self._httpd = httpd
@@ -320,8 +320,8 @@ class StubServer:
                 "api_requests": s["api_requests"],
                 "oauth_requests": s["oauth_requests"],
                 "by_endpoint": dict(s["by_endpoint"]),
-                "by_athlete": {str(k): v for k, v in s["by_athlete"].items()},
-                "by_status": {str(k): v for k, v in s["by_status"].items()},
+                "by_athlete": dict(s["by_athlete"]),
+                "by_status": dict(s["by_status"]),
                 "faults_fired": dict(s["faults_fired"]),
                 "rate_limited": s["rate_limited"],
                 "usage": {k: list(v) for k, v in self.usage().items()},
@@ -409,6 +409,13 @@ class StubServer:
         return response.status_code
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """No tracebacks on stderr when a client hangs up (timeouts, slow-answer faults)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 def _json_body(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -461,6 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         stub = self.stub
+        self._athlete_id: int | None = None
         parts = urlsplit(self.path)
         path = parts.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -483,7 +491,7 @@ class _Handler(BaseHTTPRequestHandler):
             allowed = stub._count(method)
             headers = stub.rate_headers()
             endpoint, status, result = self._api(method, path, params, allowed)
-            athlete_id = getattr(self, "_athlete_id", None)
+            athlete_id = self._athlete_id
         else:
             endpoint, status, result = self._oauth(method, path, params)
         if fault is not None and fault.kind not in ("slow",):
@@ -499,9 +507,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif status < 400:
                 text = _json_body(result)
                 if fault.kind == "malformed":
-                    raw = (
-                        b"<html><body>upstream error</body></html>" if fault.seed % 2 else b'{"id": 1, "name": "Run", '
-                    )
+                    raw = b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"
                 else:
                     raw = text[: max(1, len(text) // 2)]
                 stub._record(endpoint, athlete_id, status, is_api)

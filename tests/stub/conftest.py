@@ -11,6 +11,7 @@ import pytest
 from pipeline.strava_stub import StubServer, World, build_world
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("SILENCE_TOKEN_WARNINGS", "true")
 
 # A Thursday: the last complete week is Mon 16 - Sun 22 November 2026.
 TODAY = date(2026, 11, 26)
