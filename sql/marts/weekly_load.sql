@@ -96,7 +96,7 @@ combined as (
         cast(daily_parts.run_days as integer) as run_days,
         weeks.load,
         case
-            when count(*) over previous_4 = 4 then avg(weeks.distance_km) over previous_4
+            when lag(weeks.week_start, 4) over by_week is not null then avg(weeks.distance_km) over previous_4
         end as prev4_avg_km,
         ewma.acute_load,
         ewma.chronic_load,
@@ -105,10 +105,9 @@ combined as (
     inner join daily_parts
         on weeks.athlete_id = daily_parts.athlete_id and weeks.week_start = daily_parts.week_start
     inner join ewma on weeks.athlete_id = ewma.athlete_id and weeks.week_start = ewma.week_start
-    window previous_4 as (
-        partition by weeks.athlete_id order by weeks.week_start
-        rows between 4 preceding and 1 preceding
-    )
+    window
+        by_week as (partition by weeks.athlete_id order by weeks.week_start),
+        previous_4 as (by_week rows between 4 preceding and 1 preceding)
 )
 
 select
