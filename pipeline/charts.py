@@ -136,7 +136,7 @@ def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
     height = 240 * s
     img = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(img)
-    small, label = _font(13 * s), _font(13 * s)
+    small, label = _font(14 * s), _font(14 * s)
     left, right, top, bottom = 34 * s, WIDTH - 6 * s, 38 * s, height - 26 * s
 
     # Legend, top left: what the colours mean (the alt text says the same in words).
@@ -223,7 +223,7 @@ def shoe_mileage_png(shoes: Sequence[ShoeBar]) -> bytes:
     height = top + row_h * max(len(shoes), 1) + 26 * s
     img = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(img)
-    small, name_font = _font(13 * s), _font(14 * s, bold=True)
+    small, name_font = _font(14 * s), _font(15 * s, bold=True)
     left, right = 4 * s, WIDTH - 64 * s
 
     watch = next((sh.watch_km for sh in shoes if sh.watch_km), None)
