@@ -10,6 +10,7 @@
 --   is_run, is_treadmill, is_soft_surface, is_strength: categories from the activity_categories seed
 --     (sport types, and whole words in the name or description for soft surfaces)
 --   pain_words: pain words found in the name or description (activity_categories 'pain')
+--   (words_<category>() are macros the runner builds from the activity_categories seed)
 --   load: moving minutes x average HR / hr_reference_bpm (moving minutes alone without HR)
 -- materialized: table
 with activities as (
@@ -34,15 +35,6 @@ sport_types as (
         value as sport_type
     from activity_categories
     where match_on = 'sport_type'
-),
-
-word_patterns as (
-    select
-        category,
-        '\b(' || string_agg(value, '|' order by value) || ')\b' as pattern
-    from activity_categories
-    where match_on = 'word'
-    group by category
 ),
 
 placed as (
@@ -86,13 +78,9 @@ classified as (
         placed.trainer
         or placed.sport_type in (select sport_type from sport_types where category = 'treadmill') as is_treadmill,
         placed.sport_type in (select sport_type from sport_types where category = 'soft_surface')
-        or regexp_matches(
-            placed.text_lower, (select pattern from word_patterns where category = 'soft_surface')
-        ) as is_soft_surface,
+        or regexp_matches(placed.text_lower, words_soft_surface()) as is_soft_surface,
         placed.sport_type in (select sport_type from sport_types where category = 'strength') as is_strength,
-        regexp_extract_all(
-            placed.text_lower, (select pattern from word_patterns where category = 'pain')
-        ) as pain_words,
+        regexp_extract_all(placed.text_lower, words_pain()) as pain_words,
         placed.moving_time_s / 60.0
         * coalesce(placed.average_hr / params.hr_reference_bpm, 1.0) as load
     from placed
