@@ -486,131 +486,131 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay_s)
         headers: dict[str, str] = {}
-        athlete_id: int | None = None
+        allowed = True
         if is_api:
             allowed = stub._count(method)
             headers = stub.rate_headers()
-            endpoint, status, result = self._api(method, path, params, allowed)
-            athlete_id = self._athlete_id
-        else:
-            endpoint, status, result = self._oauth(method, path, params)
-        if fault is not None and fault.kind not in ("slow",):
+        endpoint = _endpoint_name(method, path)
+        # Errors, 429s and drops answer before the request reaches the application: no token
+        # rotates, nothing changes. Malformed and truncated bodies replace a real answer.
+        if fault is not None and fault.kind in ("status", "rate_limit", "disconnect"):
+            athlete_id = stub._athlete_for_access(self._bearer() or "") if is_api else None
             if fault.kind == "disconnect":
                 stub._record(endpoint, athlete_id, 0, is_api)
                 self.close_connection = True
                 return
             if fault.kind == "status":
                 status, result = fault.status, {"message": "Internal Server Error", "errors": []}
-            elif fault.kind == "rate_limit":
+            else:
                 status, result = 429, RATE_LIMIT_BODY
                 headers = stub.rate_headers(exhausted=True) if is_api else {}
-            elif status < 400:
-                text = _json_body(result)
-                if fault.kind == "malformed":
-                    raw = b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"
-                else:
-                    raw = text[: max(1, len(text) // 2)]
-                stub._record(endpoint, athlete_id, status, is_api)
-                self._send(status, None, headers, raw=raw)
-                return
+            stub._record(endpoint, athlete_id, status, is_api)
+            self._send(status, result, headers)
+            return
+        if is_api:
+            status, result = self._api(method, path, params, allowed)
+        else:
+            status, result = self._oauth(method, path, params)
+        athlete_id = self._athlete_id
         stub._record(endpoint, athlete_id, status, is_api)
+        if fault is not None and fault.kind in ("malformed", "truncated") and status < 400:
+            text = _json_body(result)
+            if fault.kind == "malformed":
+                raw = b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"
+            else:
+                raw = text[: max(1, len(text) // 2)]
+            self._send(status, None, headers, raw=raw)
+            return
         self._send(status, None if status == 204 else result, headers)
 
     # --- /oauth --------------------------------------------------------------------------
-    def _oauth(self, method: str, path: str, params: dict[str, Any]) -> tuple[str, int, Any]:
+    def _oauth(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
         stub = self.stub
         if path == "/oauth/token" and method == "POST":
-            endpoint = "POST /oauth/token"
             try:
                 client_id = int(params.get("client_id") or 0)
             except (TypeError, ValueError):
                 client_id = 0
             if client_id != stub.client_id:
-                return endpoint, 400, _error("Bad Request", "Application", "client_id", "invalid")
+                return 400, _error("Bad Request", "Application", "client_id", "invalid")
             if params.get("client_secret") != stub.client_secret:
-                return endpoint, 401, _error("Authorization Error", "Application", "client_secret", "invalid")
+                return 401, _error("Authorization Error", "Application", "client_secret", "invalid")
             grant = params.get("grant_type")
             with stub._lock:
                 if grant == "refresh_token":
                     token = str(params.get("refresh_token") or "")
                     athlete_id = stub._refresh.get(token)
                     if athlete_id is None:
-                        return endpoint, 400, _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
-                    return endpoint, 200, stub._issue(athlete_id, token)
+                        return 400, _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
+                    return 200, stub._issue(athlete_id, token)
                 if grant == "authorization_code":
                     athlete_id = stub._codes.get(str(params.get("code") or ""))
                     if athlete_id is None:
-                        return endpoint, 400, _error("Bad Request", "AuthorizationCode", "code", "invalid")
+                        return 400, _error("Bad Request", "AuthorizationCode", "code", "invalid")
                     answer = stub._issue(athlete_id, None)
                     answer["athlete"] = stub.world.athletes[athlete_id].summary
-                    return endpoint, 200, answer
-            return endpoint, 400, _error("Bad Request", "Application", "grant_type", "invalid")
+                    return 200, answer
+            return 400, _error("Bad Request", "Application", "grant_type", "invalid")
         if path == "/oauth/deauthorize" and method == "POST":
             token = str(params.get("access_token") or self._bearer() or "")
             athlete_id = stub._athlete_for_access(token)
             if athlete_id is None:
-                return (
-                    "POST /oauth/deauthorize",
-                    401,
-                    _error("Authorization Error", "Athlete", "access_token", "invalid"),
-                )
+                return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
             stub.revoke(athlete_id)
-            return "POST /oauth/deauthorize", 200, {"access_token": token}
+            return 200, {"access_token": token}
         if path == "/oauth/authorize":
-            return "GET /oauth/authorize", 200, {"message": "Use the persona's auth_code with /oauth/token."}
-        return f"{method} {path}", 404, {"message": "Record Not Found", "errors": []}
+            return 200, {"message": "Use the persona's auth_code with /oauth/token."}
+        return 404, {"message": "Record Not Found", "errors": []}
 
     def _bearer(self) -> str | None:
         value = self.headers.get("Authorization") or ""
         return value[7:].strip() if value.lower().startswith("bearer ") else None
 
     # --- /api/v3 -------------------------------------------------------------------------
-    def _api(self, method: str, path: str, params: dict[str, Any], allowed: bool) -> tuple[str, int, Any]:
+    def _api(self, method: str, path: str, params: dict[str, Any], allowed: bool) -> tuple[int, Any]:
         stub = self.stub
         sub = path[len("/api/v3") :] or "/"
         if sub.startswith("/push_subscriptions"):
-            endpoint = f"{method} /push_subscriptions" + ("/{id}" if sub.count("/") > 1 else "")
             if not allowed:
-                return endpoint, 429, RATE_LIMIT_BODY
-            return (endpoint, *self._subscriptions(method, sub, params))
-        endpoint = f"{method} /api/v3" + re.sub(r"/(\d+|g[0-9a-z]+)(?=/|$)", "/{id}", sub)
+                return 429, RATE_LIMIT_BODY
+            return self._subscriptions(method, sub, params)
         token = self._bearer()
         athlete_id = stub._athlete_for_access(token) if token else None
         self._athlete_id = athlete_id
         if not allowed:
-            return endpoint, 429, RATE_LIMIT_BODY
+            return 429, RATE_LIMIT_BODY
         if athlete_id is None:
-            return endpoint, 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
+            return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
         world = stub.world
         if method != "GET":
-            return endpoint, 405, {"message": "Method Not Allowed", "errors": []}
+            return 405, {"message": "Method Not Allowed", "errors": []}
         with world.lock:
             athlete = world.athletes.get(athlete_id)
             if athlete is None:
-                return endpoint, 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
+                return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
             if sub == "/athlete":
-                return endpoint, 200, _athlete_json(athlete)
+                return 200, _athlete_json(athlete)
             if sub == "/athlete/activities":
-                return endpoint, *self._list(athlete.activities, params)
+                return self._list(athlete.activities, params)
             m = re.fullmatch(r"/activities/(\d+)(/streams)?", sub)
             if m:
                 activity = next((a for a in athlete.activities if a["id"] == int(m.group(1))), None)
                 if activity is None:
-                    return endpoint, 404, _error("Record Not Found", "Activity", "id", "not found")
+                    return 404, _error("Record Not Found", "Activity", "id", "not found")
                 if m.group(2) is None:
-                    return endpoint, 200, activity
+                    return 200, activity
                 keys = [k for k in str(params.get("keys") or "").split(",") if k] or None
                 streams = world.streams(activity["id"], keys)
                 if str(params.get("key_by_type", "")).lower() in ("true", "1"):
-                    return endpoint, 200, streams
-                return endpoint, 200, [{"type": k, **v} for k, v in streams.items()]
+                    return 200, streams
+                return 200, [{"type": k, **v} for k, v in streams.items()]
             m = re.fullmatch(r"/gear/([A-Za-z0-9]+)", sub)
             if m:
                 gear = athlete.gear.get(m.group(1))
                 if gear is None:
-                    return endpoint, 404, _error("Record Not Found", "Gear", "id", "not found")
-                return endpoint, 200, gear
-        return endpoint, 404, {"message": "Record Not Found", "errors": []}
+                    return 404, _error("Record Not Found", "Gear", "id", "not found")
+                return 200, gear
+        return 404, {"message": "Record Not Found", "errors": []}
 
     def _list(self, activities: list[dict[str, Any]], params: dict[str, Any]) -> tuple[int, Any]:
         """SummaryActivity pages; newest first, except oldest first when only `after` is given."""
@@ -725,6 +725,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             return 400, {"message": f"bad control request: {type(err).__name__}: {err}"}
         return 404, {"message": "unknown control endpoint"}
+
+
+def _endpoint_name(method: str, path: str) -> str:
+    """The request as a template for stats, e.g. "GET /api/v3/activities/{id}/streams"."""
+    return f"{method} " + re.sub(r"/gear/[^/]+", "/gear/{id}", re.sub(r"/\d+(?=/|$)", "/{id}", path))
 
 
 def _athlete_json(athlete: Any) -> dict[str, Any]:
