@@ -198,8 +198,11 @@ def _run_gx(suite: Suite, level: str, frame: pd.DataFrame) -> list[tuple[Check, 
         return []
     batch = _engine().batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
-    by_name = {c.name: c for c in suite.level(level)}
-    return [(by_name[r.expectation_config.meta["name"]], r) for r in result.results]
+    checks = suite.level(level)
+    by_name = {c.name: c for c in checks}
+    order = {c.name: i for i, c in enumerate(checks)}
+    pairs = [(by_name[r.expectation_config.meta["name"]], r) for r in result.results]
+    return sorted(pairs, key=lambda pair: order[pair[0].name])  # GX does not keep suite order
 
 
 # --- checking one table's frame --------------------------------------------------------------
