@@ -252,6 +252,10 @@ class DigestReport:
     def by_athlete(self) -> dict[int, DigestResult]:
         return {r.athlete_id: r for r in self.results}
 
+    def summary(self) -> dict[str, int]:
+        """Counts per status, e.g. for an Airflow task's return value."""
+        return {s: self.count(s) for s in ("sent", "skipped_already_sent", "disabled", "failed")}
+
 
 # --- weeks and time zones -----------------------------------------------------------------
 
@@ -801,8 +805,12 @@ def send_digests(
                     context["email"] = athlete.email
                     result.subject = context["subject"]
                     message = render_digest(context, settings)
-                except ValueError as err:
+                except ValueError as err:  # an unusable address or header value
                     result.error = str(err)
+                    _record(settings, result, transport_name)
+                    continue
+                except Exception as err:  # a bug must not cost the other athletes their digest
+                    result.error = f"could not render the digest: {type(err).__name__}: {err}"
                     _record(settings, result, transport_name)
                     continue
                 try:
@@ -810,6 +818,9 @@ def send_digests(
                 except DeliveryError as err:
                     result.error = str(err)
                     consecutive_transport_failures = 0 if err.permanent else consecutive_transport_failures + 1
+                except Exception as err:  # e.g. an adapted transport raising its own errors: not accepted
+                    result.error = f"delivery failed: {type(err).__name__}: {err}"
+                    consecutive_transport_failures += 1
                 else:
                     consecutive_transport_failures = 0
                     result.status = "sent"

@@ -241,3 +241,62 @@ def test_week_must_be_a_monday(smtp):
 )
 def test_default_week_is_the_last_complete_week_in_the_athletes_zone(now_utc, zone, expected):
     assert last_complete_week(zone, now_utc) == expected
+
+
+class Collecting:
+    """A transport of our own, as the Airflow DAG passes one: records messages, fails on request."""
+
+    name = "collecting"
+
+    def __init__(self, fail_for: set[str] = frozenset(), crash_after: int | None = None) -> None:
+        self.sent: list = []
+        self.fail_for = fail_for
+        self.crash_after = crash_after
+
+    def send(self, message) -> str:
+        if self.crash_after is not None and len(self.sent) >= self.crash_after:
+            raise KeyboardInterrupt  # the process dies mid-batch
+        if message["To"].addresses[0].addr_spec in self.fail_for:
+            raise RuntimeError("adapter blew up")
+        self.sent.append(message)
+        return str(message["Message-ID"])
+
+    def close(self) -> None:
+        pass
+
+
+def test_any_error_from_a_given_transport_fails_only_that_athlete(warehouse):
+    settings = athletes(warehouse, 1, 2, 3)
+    transport = Collecting(fail_for={"runner2@example.com"})
+    report = send_digests(settings, week=WEEK, transport=transport)
+
+    assert {r.athlete_id: r.status for r in report.results} == {1: "sent", 2: "failed", 3: "sent"}
+    assert "adapter blew up" in report.by_athlete()[2].error
+    assert log_rows(settings)[1][3] == "collecting"
+    assert len(transport.sent) == 2
+
+
+def test_a_crash_mid_batch_neither_loses_nor_repeats(warehouse):
+    settings = athletes(warehouse, 1, 2, 3, 4)
+    with pytest.raises(KeyboardInterrupt):
+        send_digests(settings, week=WEEK, transport=Collecting(crash_after=2))
+    assert {k: v[0] for k, v in log_rows(settings).items()} == {1: "sent", 2: "sent"}  # recorded as they went
+
+    transport = Collecting()
+    report = send_digests(settings, week=WEEK, transport=transport)
+
+    assert [str(m["To"]) for m in transport.sent] == ["Sam <runner3@example.com>", "Sam <runner4@example.com>"]
+    assert report.summary() == {"sent": 2, "skipped_already_sent": 2, "disabled": 0, "failed": 0}
+
+
+def test_no_email_address_fails_over_smtp_but_still_fills_the_outbox(warehouse, home, smtp_server):
+    warehouse.athlete(1, email="")
+    warehouse.week(1)
+    warehouse.save()
+    over_smtp = send_digests(smtp_settings(home, smtp_server), week=WEEK)
+    assert over_smtp.by_athlete()[1].status == "failed"
+    assert "no email address" in over_smtp.by_athlete()[1].error
+
+    to_outbox = send_digests(Settings(home=home), week=WEEK)
+    assert to_outbox.by_athlete()[1].status == "sent"
+    assert (home / "outbox" / "2026-11-16" / "1.eml").exists()
