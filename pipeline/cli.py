@@ -441,14 +441,7 @@ def digest(
     except (LookupError, ValueError, RuntimeError, FileNotFoundError) as e:
         fail(str(e))
     for r in report.results:
-        where = r.path or r.message_id or ""
-        week_text = r.week_start.isoformat() if r.week_start else "-"
-        line = f"athlete {r.athlete_id} week {week_text}: {r.status}"
-        if r.status == "sent":
-            line += f" -> {where}"
-        if r.error:
-            line += f" ({r.error})"
-        (err if r.status == "failed" else out).print(line, highlight=False, markup=False)
+        (err if r.status == "failed" else out).print(str(r), highlight=False, markup=False)
     out.print(
         f"digests: {report.count('sent')} sent, {report.count('skipped_already_sent')} already sent, "
         f"{report.count('disabled')} disabled, {report.count('failed')} failed",

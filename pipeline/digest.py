@@ -235,12 +235,24 @@ class DigestResult:
     error: str | None = None
     subject: str | None = None
 
+    def __str__(self) -> str:
+        week = self.week_start.isoformat() if self.week_start else "-"
+        line = f"athlete {self.athlete_id} week {week}: {self.status}"
+        if self.status == "sent":
+            line += f" -> {self.path or self.message_id}"
+        return line + (f" ({self.error})" if self.error else "")
+
 
 @dataclass
 class DigestReport:
     """One entry per athlete considered, in the order they were handled."""
 
     results: list[DigestResult] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[DigestResult]:
+        """The same list as `results` (the demo reads it under this name)."""
+        return self.results
 
     @property
     def ok(self) -> bool:
