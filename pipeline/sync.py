@@ -124,20 +124,20 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int) -> _State:
     cursor, resume_after, resume_page = row[0] if row else (None, None, None)
     has_profile = bool(
         con.execute(
-            "select count(*) from landing where athlete_id = ? and endpoint = 'athlete' and payload is not null",
+            "select count(*) from landing where athlete_id = ? and endpoint = 'athlete' and parse_error is null",
             [athlete_id],
         ).fetchall()[0][0]
     )
     known_gear = {
         r[0]
         for r in con.execute(
-            "select distinct object_id from landing where athlete_id = ? and endpoint = 'gear' and payload is not null",
+            "select distinct object_id from landing where athlete_id = ? and endpoint = 'gear' and parse_error is null",
             [athlete_id],
         ).fetchall()
     }
     fetched = con.execute(
         """select endpoint, try_cast(object_id as bigint) from landing
-           where athlete_id = ? and endpoint in ('activity_detail', 'streams') and payload is not null""",
+           where athlete_id = ? and endpoint in ('activity_detail', 'streams') and parse_error is null""",
         [athlete_id],
     ).fetchall()
     queue = con.execute(
@@ -186,7 +186,8 @@ def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start:
             except MalformedPayload as bad:
                 got.items.append(LandingItem.malformed("activities_page", "list", bad.raw_text, str(bad)))
                 raise Deferred(f"activity list page {page} was not valid JSON; will retry next run") from None
-            got.items.append(LandingItem.from_text("activities_page", "list", api.last_text))
+            if body != []:  # an empty page carries nothing worth keeping
+                got.items.append(LandingItem.from_text("activities_page", "list", api.last_text))
             if not isinstance(body, list):
                 raise Deferred(f"activity list page {page} was not a list; will retry next run")
             for summary in body:
