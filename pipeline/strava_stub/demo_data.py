@@ -19,6 +19,13 @@ Deliberately bad records (for the quarantine demo), listed in `DemoAthlete.bad_r
 - "impossible_cadence" (fader): average_cadence 140 strides/min (280 spm) in the week
   before the last complete week; its cadence stream agrees.
 
+`DemoAthlete.expected` says what each persona is built to show in its last complete week:
+"rules" (rule ids that fire, at any severity incl. info), "factors" (their factors),
+"absent" (rule ids that must not fire) and "shadowed" (conditions the data also meets but the
+rule catalogue does not raise, e.g. strength.low_frequency is not raised when
+strength.no_strength_14d already is). tests/stub/stub_support.py reads the thresholds of
+../shared/evidence.md independently and checks every persona against it.
+
 Everything is a pure function of (`today`, `seed`): same inputs, identical world.
 Streams are generated on demand from the activity's splits, so they agree with it.
 """
@@ -59,8 +66,6 @@ RULE_IDS = frozenset(
         "injury.return_after_break",
     }
 )
-# Shown as information for everyone; never a pattern a persona is built to trigger or avoid.
-ALWAYS_INFO = frozenset({"distance.weekly_change"})
 PAIN_WORDS = ("back", "pain", "sore", "hurt", "injury", "physio", "twinge", "stiff")
 SOFT_SURFACE_WORDS = ("trail", "grass", "track")
 RUN_SPORTS = frozenset({"Run", "TrailRun", "VirtualRun"})
@@ -799,10 +804,12 @@ def _athlete(
     shoes: list[_Shoe],
     person: tuple[str, str, str, str, str, str, float],
     rules: set[str],
+    shadowed: set[str] | None = None,
     bad_tags: tuple[str, ...],
     duplicate_tag: str | None,
     profiles: dict[int, list[float]],
 ) -> DemoAthlete:
+    shadowed = set(shadowed or ())
     activities, tagged = builder.finish(profiles)
     bad = {tag: tagged[tag][0] for tag in bad_tags}
     if duplicate_tag:
@@ -816,7 +823,7 @@ def _athlete(
         if activity.get("gear_id") in summaries:
             activity["gear"] = dict(summaries[activity["gear_id"]])
     first, last, city, state, country, sex, weight = person
-    factors = {rule.split(".")[0] for rule in rules - ALWAYS_INFO}
+    factors = {rule.split(".")[0] for rule in rules}
     return DemoAthlete(
         athlete_id=athlete_id,
         persona=persona,
@@ -827,7 +834,12 @@ def _athlete(
         profile=_profile(athlete_id, first, last, city, state, country, sex, weight, tz, today, gear),
         gear=gear,
         activities=activities,
-        expected={"rules": set(rules), "factors": factors, "absent": set(RULE_IDS - rules - ALWAYS_INFO)},
+        expected={
+            "rules": set(rules),
+            "factors": factors,
+            "absent": set(RULE_IDS - rules - shadowed),
+            "shadowed": shadowed,
+        },
         bad_records=bad,
     )
 
@@ -1002,18 +1014,17 @@ def _spiker(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
     rules = {
         "distance.single_run_spike",
         "distance.recovery_after_big_run",
-        "distance.weekly_change",
         "shoes.mileage",
         "shoes.age",
         "shoes.rotation",
         "surface.no_soft_surface",
         "strength.no_strength_14d",
-        "strength.low_frequency",
     }
     return _athlete(
         athlete_id=1002, persona="spiker", tz=tz, seed=seed, today=today, builder=b, shoes=shoes,
         person=("Diego", "Ramírez", "New York", "NY", "United States", "M", 78.0),
-        rules=rules, bad_tags=("gps_glitch",), duplicate_tag="duplicate", profiles=profiles,
+        rules=rules, shadowed={"strength.low_frequency"}, bad_tags=("gps_glitch",), duplicate_tag="duplicate",
+        profiles=profiles,
     )  # fmt: skip
 
 
@@ -1226,7 +1237,13 @@ def _niggle(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
         _Shoe("g1004b", "adidas", "Adizero SL", primary=True),
         _Shoe("g1004t", "Nike", "Revolution 6", "Gym shoes"),
     ]
-    rules = {"injury.pain_notes", "injury.return_after_break", "distance.single_run_spike", "surface.no_soft_surface"}
+    rules = {
+        "injury.pain_notes",
+        "injury.return_after_break",
+        "distance.single_run_spike",
+        "distance.weekly_change",
+        "surface.no_soft_surface",
+    }
     return _athlete(
         athlete_id=1004, persona="niggle", tz=tz, seed=seed, today=today, builder=b, shoes=shoes,
         person=("Jonas", "Becker", "Berlin", "Berlin", "Germany", "M", 74.0),

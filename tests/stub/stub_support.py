@@ -115,6 +115,17 @@ def triggered_rules(world: World, persona: str) -> set[str]:
         big = run["distance"] >= max(window) or run["moving_time"] >= 90 * 60
         if big and _start(nxt) - _start(run) < timedelta(hours=48):
             found.add("distance.recovery_after_big_run")
+    week_km = sum(r["distance"] for r in week_runs)
+    before_km = [
+        sum(
+            r["distance"]
+            for r in runs
+            if monday - timedelta(weeks=k) <= _local_day(r) < monday - timedelta(weeks=k - 1)
+        )
+        for k in range(1, 5)
+    ]
+    if statistics.mean(before_km) > 0 and week_km / statistics.mean(before_km) > 1.5:
+        found.add("distance.weekly_change")
     loads = [sum(r["moving_time"] for r in week_runs if _local_day(r) == monday + timedelta(days=k)) for k in range(7)]
     if statistics.pstdev(loads) > 0 and statistics.mean(loads) / statistics.pstdev(loads) > 2.0:
         found.add("distance.monotony")
@@ -148,8 +159,9 @@ def triggered_rules(world: World, persona: str) -> set[str]:
     strength = [a for a in acts if a["sport_type"] in STRENGTH_SPORTS]
     if not any(_local_day(a) > sunday - timedelta(days=14) for a in strength):
         found.add("strength.no_strength_14d")
-    if sum(1 for a in strength if _local_day(a) > sunday - timedelta(days=28)) < 4:
-        found.add("strength.low_frequency")
+    in_14d = sum(1 for a in strength if _local_day(a) > sunday - timedelta(days=14))
+    if in_14d and sum(1 for a in strength if _local_day(a) > sunday - timedelta(days=28)) < 4:
+        found.add("strength.low_frequency")  # not raised when no_strength_14d already is
 
     recent = [a for a in acts if _local_day(a) > sunday - timedelta(days=14)]
     if any(_has(a["name"], PAIN_WORDS) or _has(a.get("description"), PAIN_WORDS) for a in recent):
