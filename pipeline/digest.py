@@ -122,7 +122,11 @@ FACTOR_BY_KEY = {f.key: f for f in FACTORS}
 
 @dataclass(frozen=True)
 class RuleText:
-    """What a rule is called in a subject line and why it matters, worded for its grade."""
+    """What a rule is called in subjects and headings, and why it matters.
+
+    The models' `message` already carries the athlete's numbers and why they matter, so `why`
+    is shown only when a flag arrives without a message.
+    """
 
     label: str
     why: str
@@ -378,6 +382,19 @@ def _as_date(value: Any) -> dt.date | None:
         return None
 
 
+def read_rule_sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each rule's source from the rule catalogue (the `rule_thresholds` seed), if it was built."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'rule_thresholds'"
+    ).fetchone()
+    if not present or not present[0]:
+        return {}
+    rows = con.execute(
+        "select rule_id, arg_min(source, param) from rule_thresholds where source is not null group by rule_id"
+    ).fetchall()
+    return {str(rule_id): str(source) for rule_id, source in rows}
+
+
 def read_inputs(
     con: duckdb.DuckDBPyConnection, athletes: Sequence[AthleteRow], weeks: dict[int, dt.date]
 ) -> dict[int, DigestInputs]:
@@ -470,8 +487,12 @@ def _flag_sort_key(flag: dict[str, Any]) -> tuple[int, int, str]:
     )
 
 
-def compose(inputs: DigestInputs) -> dict[str, Any]:
-    """The template context: summary, ranked sections per factor, fine factors, chart data."""
+def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict[str, Any]:
+    """The template context: summary, ranked sections per factor, fine factors, chart data.
+
+    `sources` maps rule ids to the study the rule rests on (the rule catalogue's `source`).
+    """
+    sources = sources or {}
     week = inputs.week_start
     this_week = inputs.weeks.get(week, {})
     runs = int(_num(this_week.get("runs")) or 0)
@@ -504,7 +525,8 @@ def compose(inputs: DigestInputs) -> dict[str, Any]:
                 "grade_words": GRADE_WORDS.get(str(flag["evidence"]), str(flag["evidence"]).replace("_", " ")),
                 "label": text.label,
                 "message": flag["message"] or "",
-                "why": text.why,
+                "why": "" if flag["message"] else text.why,
+                "source": sources.get(str(flag["rule_id"])),
             }
         )
     sections = []
@@ -791,6 +813,7 @@ def send_digests(
                 if a.digest_enabled and (resend or logged.get((a.athlete_id, weeks[a.athlete_id])) != "sent")
             ]
             inputs = read_inputs(con, todo, weeks)
+            sources = read_rule_sources(con)
         finally:
             con.close()
 
@@ -813,7 +836,7 @@ def send_digests(
                     result.error = "not attempted: the mail server failed repeatedly; the next run will retry"
                     continue
                 try:
-                    context = compose(inputs[athlete.athlete_id])
+                    context = compose(inputs[athlete.athlete_id], sources)
                     context["email"] = athlete.email
                     result.subject = context["subject"]
                     message = render_digest(context, settings)

@@ -51,6 +51,7 @@ class Warehouse:
     flags: list[dict[str, Any]] = field(default_factory=list)
     shoes: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # rule_id -> source, as in the rule_thresholds seed
 
     def athlete(self, athlete_id: int, firstname: str = "Sam", email: str | None = None, **kw: Any) -> int:
         self.athletes.append(
@@ -141,6 +142,16 @@ class Warehouse:
             for name, ddl in MART_DDL.items():
                 con.execute(f"drop table if exists {name}")
                 con.execute(ddl)
+            if self.sources:
+                con.execute(
+                    """create or replace table rule_thresholds (rule_id varchar, factor varchar, param varchar,
+                       value double, unit varchar, evidence varchar, source varchar, meaning varchar)"""
+                )
+                for rule_id, source in self.sources.items():
+                    con.execute(
+                        "insert into rule_thresholds values (?, ?, 'p', 1, 'x', 'limited', ?, 'm')",
+                        [rule_id, rule_id.split(".")[0], source],
+                    )
             con.execute("delete from athletes")
             con.execute("delete from quarantine")
             for a in self.athletes:

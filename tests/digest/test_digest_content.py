@@ -98,6 +98,7 @@ def test_each_fired_factor_gets_a_section_and_the_others_are_listed_as_fine(ware
     one_week(warehouse)
     warehouse.flag(1, "posture.cadence", "watch", "limited", "Your cadence averaged 152 steps per minute.")
     warehouse.flag(1, "strength.no_strength_14d", "watch", "moderate", "No strength session in 14 days.")
+    warehouse.sources["posture.cadence"] = "Heiderscheit et al., Med Sci Sports Exerc 2011;43:296-302"
     [msg] = deliver(warehouse, home, smtp_server)
 
     tags = parse(html_of(msg))
@@ -107,7 +108,7 @@ def test_each_fired_factor_gets_a_section_and_the_others_are_listed_as_fine(ware
     assert sorted(fired + fine) == sorted(f.key for f in FACTORS)  # all seven, once each
     html = html_of(msg)
     assert "Your cadence averaged 152 steps per minute." in html
-    assert "Heiderscheit" in html  # why it matters
+    assert "Source: Heiderscheit et al., Med Sci Sports Exerc 2011;43:296-302." in html  # the rule catalogue
     assert "arms at 90 degrees" in html  # the article's advice for posture
     text = text_of(msg)
     assert "== Posture and form ==" in text and "== Strength and core ==" in text
@@ -212,3 +213,21 @@ def test_spike_weeks_are_marked_in_the_text_chart_and_named_in_the_alt_text(ware
     assert "spikes are marked in the weeks of 5 Oct" in weekly["alt"]
     assert re.search(r"5 Oct\s+\d+\.\d km\s+<- long-run spike", text_of(msg))
     assert msg["Subject"] == "Week of 16 Nov: a steady week"  # an old spike is not this week's news
+
+
+def test_a_flag_without_a_message_still_says_why_it_matters(warehouse, home, smtp_server):
+    one_week(warehouse)
+    warehouse.flag(1, "shoes.rotation", "info", "limited", "")
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    assert "264 runners" in " ".join(text_of(msg).split())
+
+
+def test_the_models_message_is_not_repeated_by_a_second_why(warehouse, home, smtp_server):
+    one_week(warehouse)
+    warehouse.flag(
+        1, "shoes.rotation", "info", "limited", "All your runs were in one pair. In a study of 264 runners..."
+    )
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    assert " ".join(text_of(msg).split()).count("264 runners") == 1
