@@ -174,6 +174,7 @@ class World:
     # but the streams must show the persona's pattern within the run.
     cadence_profiles: dict[int, list[float]] = field(default_factory=dict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    _stream_cache: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     # --- lookups -----------------------------------------------------------------
     def athlete(self, athlete_id: int) -> DemoAthlete:
@@ -298,9 +299,30 @@ class World:
         found = self.find(activity_id)
         if found is None:
             raise KeyError(activity_id)
-        _, activity = found
-        wanted = list(DEFAULT_STREAM_KEYS if keys is None else keys)
-        return _make_streams(activity, self.cadence_profiles.get(activity_id), wanted)
+        return self.streams_of(found[1], keys)
+
+    def streams_of(self, activity: dict[str, Any], keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Streams of an activity already in hand (the server's path: no lookup).
+
+        Generated streams are cached per activity version; treat the lists as read-only.
+        """
+        fingerprint = (
+            activity["id"],
+            activity.get("distance"),
+            activity.get("moving_time"),
+            activity.get("average_cadence"),
+            activity.get("average_heartrate"),
+            len(activity.get("splits_metric") or []),
+        )
+        with self.lock:
+            cached = self._stream_cache.get(fingerprint)
+        if cached is None:
+            cached = _all_streams(activity, self.cadence_profiles.get(activity["id"]))
+            with self.lock:
+                if len(self._stream_cache) >= 256:
+                    self._stream_cache.pop(next(iter(self._stream_cache)))
+                self._stream_cache[fingerprint] = cached
+        return _pick_streams(cached, list(DEFAULT_STREAM_KEYS if keys is None else keys))
 
 
 # --- streams -------------------------------------------------------------------------
@@ -331,13 +353,14 @@ def _segments(
     return [(moving, float(activity.get("distance") or 0.0), cad_avg, hr_avg, 0.0)] if moving > 0 else []
 
 
-def _make_streams(activity: dict[str, Any], cadence: list[float] | None, keys: list[str]) -> dict[str, dict[str, Any]]:
+def _all_streams(activity: dict[str, Any], cadence: list[float] | None) -> tuple[dict[str, list[Any]], set[str], str]:
+    """Every stream the activity has: (data by key, available keys, series type)."""
     rng = random.Random(int(activity["id"]) * 31 + 7)
     segments = _segments(activity, cadence)
     total_t = sum(s[0] for s in segments)
     total_d = sum(s[1] for s in segments)
     if total_t <= 0:
-        return {}
+        return {}, set(), "time"
     step = min(5, max(1, math.ceil(total_t / 1800)))
     times = [*list(range(0, total_t, step)), total_t]
     has_distance = total_d > 0
@@ -381,13 +404,17 @@ def _make_streams(activity: dict[str, Any], cadence: list[float] | None, keys: l
         available.add("heartrate")
     if has_gps:
         available.add("latlng")
+    return data, available, "distance" if has_distance else "time"
+
+
+def _pick_streams(streams: tuple[dict[str, list[Any]], set[str], str], keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The requested streams the activity has, plus distance (the series type), like Strava."""
+    data, available, series = streams
     chosen = [k for k in keys if k in available]
-    if has_distance and "distance" not in chosen:
+    if "distance" in available and "distance" not in chosen:
         chosen.append("distance")
-    series = "distance" if has_distance else "time"
-    return {
-        k: {"data": data[k], "series_type": series, "original_size": len(times), "resolution": "high"} for k in chosen
-    }
+    size = len(data.get("time", []))
+    return {k: {"data": data[k], "series_type": series, "original_size": size, "resolution": "high"} for k in chosen}
 
 
 # --- building activities ---------------------------------------------------------------

@@ -12,6 +12,7 @@ It never logs request bodies, query strings or headers: they carry secrets and t
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -600,7 +601,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if m.group(2) is None:
                     return 200, activity
                 keys = [k for k in str(params.get("keys") or "").split(",") if k] or None
-                streams = world.streams(activity["id"], keys)
+                streams = world.streams_of(activity, keys)
                 if str(params.get("key_by_type", "")).lower() in ("true", "1"):
                     return 200, streams
                 return 200, [{"type": k, **v} for k, v in streams.items()]
@@ -742,5 +743,6 @@ def _athlete_json(athlete: Any) -> dict[str, Any]:
     return profile
 
 
+@functools.lru_cache(maxsize=200_000)
 def _epoch(stamp: str) -> int:
     return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
