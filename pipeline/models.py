@@ -199,6 +199,9 @@ def build_models(
     started = time.perf_counter()
     models = discover(sql_dir)
     order = build_order(models)
+    # Tables are rebuilt whole; keeping insertion order would only cost time and memory.
+    keep_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
     con.execute("begin")
     try:
         report.seeds = load_seeds(con, sql_dir)
@@ -228,6 +231,8 @@ def build_models(
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if keep_order else 'false'}")
     report.duration_s = round(time.perf_counter() - started, 3)
     return report
 

@@ -42,4 +42,3 @@ select
     coalesce(run_days.load, 0) as load
 from days
 left join run_days on days.athlete_id = run_days.athlete_id and days.day = run_days.day
-order by days.athlete_id, days.day

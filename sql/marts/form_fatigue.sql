@@ -28,4 +28,3 @@ select
     long_enough,
     fading
 from int_run_form
-order by athlete_id, day, activity_id

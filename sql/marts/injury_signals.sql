@@ -55,4 +55,3 @@ returns as (
 select * from pain_notes
 union all
 select * from returns
-order by athlete_id, day, activity_id, signal

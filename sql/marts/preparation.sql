@@ -22,4 +22,3 @@ select
     warmup_activity_id,
     has_warmup
 from int_run_preparation
-order by athlete_id, day, activity_id

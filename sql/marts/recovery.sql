@@ -48,4 +48,3 @@ select
     coalesce(hours_to_next_run < big_run_min_rest_hours, false) as too_soon
 from big_runs
 where longest_in_lookback or long_duration
-order by athlete_id, day, activity_id

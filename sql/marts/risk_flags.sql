@@ -58,7 +58,6 @@ select
     fired.severity,
     rules.evidence,
     fired.message,
-    cast(fired.metrics as json) as metrics
+    fired.metrics
 from fired
 inner join rules on fired.rule_id = rules.rule_id
-order by athlete_id, week_start, rules.factor, fired.rule_id

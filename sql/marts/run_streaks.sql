@@ -26,4 +26,3 @@ select
     cast(date_trunc('week', max(day)) as date) as week_start
 from islands
 group by athlete_id, island
-order by athlete_id, first_day

@@ -41,4 +41,3 @@ select
     count(*) filter (where shoe_id is null) / count(*) as share_without_shoe
 from windowed
 group by athlete_id, as_of, window_days
-order by athlete_id

@@ -92,4 +92,3 @@ select
 from combined
 cross join context
 left join params on combined.athlete_id = params.athlete_id
-order by combined.athlete_id, combined.gear_id

@@ -58,4 +58,3 @@ from weeks
 inner join params on weeks.athlete_id = params.athlete_id
 left join last_sessions
     on weeks.athlete_id = last_sessions.athlete_id and weeks.week_start = last_sessions.week_start
-order by weeks.athlete_id, weeks.week_start

@@ -18,4 +18,3 @@ select
     greatest(distance_km - soft_surface_km - treadmill_km, 0) as road_km,
     soft_surface_runs / nullif(runs, 0) as soft_surface_share
 from int_week_activity
-order by athlete_id, week_start

@@ -128,4 +128,3 @@ select
     monotony,
     load * monotony as strain
 from combined
-order by athlete_id, week_start

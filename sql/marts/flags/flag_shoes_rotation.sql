@@ -3,6 +3,9 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: distinct shoes on runs in the rotation_window_days (84, whole weeks ending this Sunday)
 --   between 1 and rotation_max_shoes_info (1): info. Runs without a shoe are not counted here.
+-- How: a shoe used in week w counts in weeks w .. w + window - 1, or until its next use starts a
+--   new span; so the shoes in use are a running sum of +1/-1 events over the weeks (no
+--   count-distinct over sliding windows, which is slow at club scale).
 -- materialized: view
 with params as (
     select
@@ -12,41 +15,78 @@ with params as (
     from int_params
 ),
 
-spread as (
+uses as (
     select
         int_shoe_weeks.athlete_id,
-        int_shoe_weeks.shoe_id,
-        int_shoe_weeks.runs,
-        coalesce(
-            int_shoe_weeks.name,
-            nullif(concat_ws(' ', int_shoe_weeks.brand_name, int_shoe_weeks.model_name), ''),
-            int_shoe_weeks.shoe_id
-        ) as shoe_name,
-        int_shoe_weeks.week_start + cast(7 * unnest(range(params.window_weeks)) as integer) as counted_in_week
+        int_shoe_weeks.week_start,
+        least(
+            int_shoe_weeks.week_start + 7 * params.window_weeks,
+            coalesce(
+                lead(int_shoe_weeks.week_start) over (
+                    partition by int_shoe_weeks.athlete_id, int_shoe_weeks.shoe_id order by int_shoe_weeks.week_start
+                ),
+                int_shoe_weeks.week_start + 7 * params.window_weeks
+            )
+        ) as span_end
     from int_shoe_weeks
     inner join params on int_shoe_weeks.athlete_id = params.athlete_id
 ),
 
+events as (
+    select
+        athlete_id,
+        week_start,
+        sum(delta) as delta
+    from (
+        select
+            athlete_id,
+            week_start,
+            1 as delta
+        from uses
+        union all
+        select
+            athlete_id,
+            span_end as week_start,
+            -1 as delta
+        from uses
+    )
+    group by athlete_id, week_start
+),
+
 per_week as (
     select
-        spread.athlete_id,
-        spread.counted_in_week as week_start,
-        count(distinct spread.shoe_id) as shoes_used,
-        sum(spread.runs) as runs_with_shoe,
-        min(spread.shoe_name) as shoe_name
-    from spread
-    inner join int_weeks
-        on spread.athlete_id = int_weeks.athlete_id and spread.counted_in_week = int_weeks.week_start
-    group by spread.athlete_id, spread.counted_in_week
+        int_weeks.athlete_id,
+        int_weeks.week_start,
+        sum(coalesce(events.delta, 0)) over (
+            partition by int_weeks.athlete_id order by int_weeks.week_start
+            rows between unbounded preceding and current row
+        ) as shoes_used
+    from int_weeks
+    left join events on int_weeks.athlete_id = events.athlete_id and int_weeks.week_start = events.week_start
 ),
 
 fired as (
     select
-        per_week.*,
+        per_week.athlete_id,
+        per_week.week_start,
+        per_week.shoes_used,
         params.window_weeks
     from per_week
     inner join params on per_week.athlete_id = params.athlete_id
-    where per_week.shoes_used <= params.rotation_max_shoes_info
+    where per_week.shoes_used between 1 and params.rotation_max_shoes_info
+),
+
+named as (
+    select
+        fired.*,
+        coalesce(
+            last_shoe.name,
+            nullif(concat_ws(' ', last_shoe.brand_name, last_shoe.model_name), ''),
+            last_shoe.shoe_id
+        ) as shoe_name
+    from fired
+    asof left join int_shoe_weeks as last_shoe
+        on fired.athlete_id = last_shoe.athlete_id and fired.week_start >= last_shoe.week_start
 )
 
 select
@@ -55,15 +95,14 @@ select
     'shoes.rotation' as rule_id,
     'info' as severity,
     format(
-        'All your runs with shoes logged in the last {:d} weeks were in one pair ("{}"). In a study of '
-        || '264 runners, those who alternated several pairs had fewer injuries; the evidence is limited.',
+        'All your runs with shoes logged in the last {:d} weeks were in {}. In a study of 264 runners, '
+        || 'those who alternated several pairs had fewer injuries; the evidence is limited.',
         window_weeks,
-        shoe_name
+        case when shoes_used = 1 then format('one pair ("{}")', shoe_name) else format('{:d} pairs', shoes_used) end
     ) as message,
     json_object(
         'shoes_used', shoes_used,
         'shoe', shoe_name,
-        'runs_with_shoe', runs_with_shoe,
         'window_weeks', window_weeks
     ) as metrics
-from fired
+from named
