@@ -424,6 +424,7 @@ def _json_body(value: Any) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     stub: StubServer  # set on the subclass made by StubServer.start()
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
     server_version = "StravaStub/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
