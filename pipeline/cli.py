@@ -226,6 +226,8 @@ def build() -> None:
 @app.command("strava-stub")
 def strava_stub(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8710,
+    short_limit: Annotated[int, typer.Option(help="Read requests allowed per 15 minutes (Strava: 100).")] = 100,
+    daily_limit: Annotated[int, typer.Option(help="Read requests allowed per day (Strava: 1000).")] = 1000,
 ) -> None:
     """Serve the local Strava-compatible API with the demo athletes until Ctrl-C."""
     import time
@@ -233,9 +235,13 @@ def strava_stub(
     from pipeline.strava_stub.demo_data import build_world
     from pipeline.strava_stub.server import StubServer
 
-    server = StubServer(build_world(), port=port)
-    url = server.start()
+    server = StubServer(build_world(), port=port, short_limit=short_limit, daily_limit=daily_limit)
+    try:
+        url = server.start()
+    except OSError as e:
+        fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
     out.print(f"Strava-compatible API at {url}\nPoint backstride at it with: export STRAVA_BASE_URL={url}")
+    out.file.flush()
     try:
         while True:
             time.sleep(3600)

@@ -1,0 +1,63 @@
+"""`backstride strava-stub`: serves the demo world until Ctrl-C and prints only where it is."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from pipeline.strava_stub import DEMO_CLIENT_SECRET, build_world
+
+BACKSTRIDE = Path(sys.executable).with_name("backstride")
+
+
+def test_the_command_serves_the_demo_world_and_prints_no_secrets(tmp_path: Path) -> None:
+    env = {**os.environ, "BACKSTRIDE_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [str(BACKSTRIDE), "strava-stub", "--port", "0", "--short-limit", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        first = proc.stdout.readline()  # blocks until the server is up
+        second = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
+        assert f"STRAVA_BASE_URL={url}" in second
+        stats = requests.get(url + "/_stub/stats", timeout=10).json()
+        assert stats["limits"]["short"] == 5 and stats["api_requests"] == 0
+        assert requests.get(url + "/api/v3/athlete", timeout=10).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rest, errors = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, errors = proc.communicate()
+    printed = first + second + rest + errors
+    world = build_world()
+    secrets = [DEMO_CLIENT_SECRET] + [a.refresh_token for a in world.athletes.values()]
+    assert not [s for s in secrets if s in printed]
+    assert proc.returncode == 0
+
+
+def test_a_busy_port_is_reported_cleanly() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run(
+            [str(BACKSTRIDE), "strava-stub", "--port", str(port)], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60
