@@ -40,6 +40,23 @@ def settings() -> Settings:
         raise  # unreachable
 
 
+def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) -> None:
+    """A table on a terminal; plain tab-separated lines when piped (nothing cut off)."""
+    if not out.is_terminal:
+        if title:
+            print(title)
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join("" if v is None else str(v) for v in row))
+        return
+    from rich.table import Table
+
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out.print(table)
+
+
 def fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
     raise typer.Exit(code)
@@ -106,8 +123,6 @@ def athletes_add(
 @athletes_app.command("list")
 def athletes_list() -> None:
     """List registered athletes with their last sync."""
-    from rich.table import Table
-
     from pipeline.query import run_query
 
     result = run_query(
@@ -118,10 +133,7 @@ def athletes_list() -> None:
                   (select count(*) from activities x where x.athlete_id = a.athlete_id) as activities
            from athletes a left join sync_state s using (athlete_id) order by a.athlete_id""",
     )
-    table = Table(*result.columns)
-    for row in result.rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    out.print(table)
+    print_rows(result.columns, result.rows)
 
 
 @athletes_app.command("remove")
@@ -201,13 +213,8 @@ def sql_command(
     elif format == "csv":
         sys.stdout.write(to_csv(result))
     else:
-        from rich.table import Table
-
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(*["" if v is None else str(v) for v in row])
-        out.print(table)
-        out.print(f"{len(result.rows)} rows", style="dim")
+        print_rows(result.columns, result.rows)
+        err.print(f"{len(result.rows)} rows", style="dim")
 
 
 @app.command()
