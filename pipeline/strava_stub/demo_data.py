@@ -14,8 +14,9 @@ time) and the weeks before it carry one training pattern from ../shared/evidence
 Deliberately bad records (for the quarantine demo), listed in `DemoAthlete.bad_records`:
 - "gps_glitch" (spiker): a 212 km "Run" in 50 minutes, two weeks before the last complete week.
 - "duplicate" (spiker): one activity id listed twice in `activities`, so the list endpoint
-  returns it twice (adjacent in sort order: with a page boundary between them the two
-  copies land on different pages). Both copies are the same dict.
+  returns it twice. The copies are adjacent in sort order, placed so that a full sync
+  (after=0, oldest first, 200 a page) gets one copy at the end of page 1 and the other at the
+  start of page 2. Both copies are the same dict.
 - "impossible_cadence" (fader): average_cadence 140 strides/min (280 spm) in the week
   before the last complete week; its cadence stream agrees.
 
@@ -67,6 +68,7 @@ RULE_IDS = frozenset(
     }
 )
 PAIN_WORDS = ("back", "pain", "sore", "hurt", "injury", "physio", "twinge", "stiff")
+DUPLICATE_PAGE_INDEX = 199  # the duplicate's place in the oldest-first list of its athlete
 SOFT_SURFACE_WORDS = ("trail", "grass", "track")
 RUN_SPORTS = frozenset({"Run", "TrailRun", "VirtualRun"})
 STRENGTH_SPORTS = frozenset({"WeightTraining", "Workout", "Crossfit", "Pilates", "Yoga"})
@@ -1037,6 +1039,13 @@ def _spiker(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
                      name="Walk to the farmers market")  # fmt: skip
         runs_m += walk["distance"]
         walk_day -= timedelta(days=7)
+    # Gearless Sunday walks early on, as many as put exactly 199 activities before the duplicate:
+    # oldest first at 200 a page (a full sync), its two copies end page 1 and start page 2.
+    dup_start = next(start for start, _, _, tags in b.raw if "duplicate" in tags)
+    missing = DUPLICATE_PAGE_INDEX - sum(1 for start, _, _, _ in b.raw if start < dup_start)
+    for k in range(max(0, missing)):
+        day = week0 - timedelta(weeks=115 - k, days=1)
+        b.session(day, time(15, 0), "Walk", 50, "Sunday walk", hr=92)
     shoes = [_Shoe("g1002a", "HOKA", "Clifton 8", primary=True)]
     rules = {
         "distance.single_run_spike",

@@ -83,12 +83,13 @@ def test_after_and_before_together_list_newest_first(stub: StubServer, world: Wo
     assert [a["id"] for a in body] == [a["id"] for a in reversed(acts[11:20])]
 
 
-def test_the_duplicate_record_is_listed_twice(stub: StubServer, world: World) -> None:
+def test_the_duplicate_record_ends_page_one_and_starts_page_two_of_a_full_sync(stub: StubServer, world: World) -> None:
     dup = world.bad_records["duplicate"]
     owner, _ = world.find(dup)
-    body = api_get(stub, owner.athlete_id, "/athlete/activities", after=0, per_page=200).json()
-    body += api_get(stub, owner.athlete_id, "/athlete/activities", after=0, per_page=200, page=2).json()
-    assert [a["id"] for a in body].count(dup) == 2
+    page1 = api_get(stub, owner.athlete_id, "/athlete/activities", after=0, per_page=200).json()
+    page2 = api_get(stub, owner.athlete_id, "/athlete/activities", after=0, per_page=200, page=2).json()
+    assert len(page1) == 200 and page1[-1]["id"] == page2[0]["id"] == dup
+    assert [a["id"] for a in page1 + page2].count(dup) == 2
 
 
 def test_activity_detail_has_description_splits_and_gear(stub: StubServer, world: World) -> None:

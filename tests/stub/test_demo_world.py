@@ -276,3 +276,12 @@ def test_synthetic_world_makes_many_plain_runs_cheaply() -> None:
         synthetic_world(1, 30, today=TODAY).athletes[5001].activities
         == synthetic_world(1, 30, today=TODAY).athletes[5001].activities
     )
+
+
+@pytest.mark.parametrize(("today", "seed"), [(TODAY, 7), (date(2027, 3, 29), 7), (TODAY, 11)], ids=str)
+def test_the_duplicate_sits_at_the_page_boundary_of_a_full_sync_whatever_the_day(today: date, seed: int) -> None:
+    world = build_world(today, seed=seed)
+    spiker = world.by_persona("spiker")
+    oldest_first = sorted(spiker.activities, key=lambda a: a["start_date"])
+    ids = [a["id"] for a in oldest_first]
+    assert ids.index(spiker.bad_records["duplicate"]) == 199 and ids[200] == ids[199]
