@@ -13,6 +13,7 @@ It never logs request bodies, query strings or headers: they carry secrets and t
 from __future__ import annotations
 
 import functools
+import html
 import json
 import random
 import re
@@ -457,10 +458,17 @@ class _Handler(BaseHTTPRequestHandler):
             return value if isinstance(value, dict) else {"_list": value}
         return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
         payload = raw if raw is not None else (b"" if body is None else _json_body(body))
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -479,6 +487,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/_stub"):
             status, result = self._control(method, path, body)
             self._send(status, result)
+            return
+        if path == "/oauth/authorize" and method == "GET":
+            self._authorize(query)
             return
         is_api = path.startswith("/api/v3")
         if not is_api and not path.startswith("/oauth"):
@@ -560,9 +571,36 @@ class _Handler(BaseHTTPRequestHandler):
                 return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
             stub.revoke(athlete_id)
             return 200, {"access_token": token}
-        if path == "/oauth/authorize":
-            return 200, {"message": "Use the persona's auth_code with /oauth/token."}
         return 404, {"message": "Record Not Found", "errors": []}
+
+    def _authorize(self, query: dict[str, str]) -> None:
+        """Strava's consent page, for a local `auth` flow: pick a demo athlete and be
+        redirected to `redirect_uri` with their code, as Strava does after "Authorize"."""
+        stub = self.stub
+        redirect = query.get("redirect_uri") or ""
+        if query.get("client_id") != str(stub.client_id) or not redirect.startswith(("http://", "https://")):
+            self._send(400, _error("Bad Request", "Application", "client_id", "invalid"))
+            return
+        chosen = query.get("athlete")
+        if chosen:
+            athlete = next(
+                (a for a in stub.world.athletes.values() if chosen in (a.persona, str(a.athlete_id))),
+                None,
+            )
+            if athlete is None:
+                self._send(404, _error("Record Not Found", "Athlete", "athlete", "not found"))
+                return
+            answer = {"state": query.get("state", ""), "code": athlete.auth_code, "scope": query.get("scope", "read")}
+            location = f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(answer)}"
+            self._send(302, None, {"Location": location})
+            return
+        links = "".join(
+            f'<li><a href="/oauth/authorize?{html.escape(urlencode({**query, "athlete": a.persona}))}">'
+            f"{html.escape(a.profile['firstname'])} {html.escape(a.profile['lastname'])} ({a.persona})</a></li>"
+            for a in stub.world.athletes.values()
+        )
+        page = f"<!doctype html><title>Authorize</title><h1>Authorize this application</h1><ul>{links}</ul>"
+        self._send(200, None, raw=page.encode("utf-8"), content_type="text/html; charset=utf-8")
 
     def _bearer(self) -> str | None:
         value = self.headers.get("Authorization") or ""
@@ -719,6 +757,30 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/_stub/expire" and method == "POST":
                 stub.expire_access_tokens(body.get("athlete_id"))
                 return 200, {"ok": True}
+            if path == "/_stub/activities" and method == "POST":
+                athlete_id = int(body["athlete_id"])
+                if "run" in body:
+                    spec = dict(body["run"])
+                    start = datetime.fromisoformat(spec.pop("start_local"))
+                    activity = stub.world.new_run(
+                        athlete_id, start, float(spec.pop("distance_km")), float(spec.pop("pace_s_per_km", 330)), **spec
+                    )
+                else:
+                    activity = body["activity"]
+                stored = stub.world.add_activity(athlete_id, activity)
+                return 201, {"id": stored["id"], "athlete_id": athlete_id}
+            m = re.fullmatch(r"/_stub/activities/(\d+)", path)
+            if m and method in ("PUT", "DELETE"):
+                found = stub.world.find(int(m.group(1)))
+                if found is None:
+                    return 404, {"message": "no such activity"}
+                owner, activity = found
+                if method == "DELETE":
+                    stub.world.delete_activity(owner.athlete_id, activity["id"])
+                    return 200, {"deleted": activity["id"]}
+                changes = body.get("changes", body)
+                stub.world.update_activity(owner.athlete_id, activity["id"], changes)
+                return 200, {"updated": activity["id"]}
             if path == "/_stub/events" and method == "POST":
                 status = stub.push_event(
                     body["object_type"], body["object_id"], body["aspect_type"], body["owner_id"], body.get("updates")

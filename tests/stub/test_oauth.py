@@ -150,3 +150,39 @@ def test_deauthorize_revokes_the_athlete(stub: StubServer) -> None:
         == 401
     )
     assert stub.refresh_token_of(1003) is None
+
+
+def test_the_consent_page_lists_the_demo_athletes(stub: StubServer) -> None:
+    page = requests.get(
+        stub.base_url + "/oauth/authorize",
+        params={"client_id": DEMO_CLIENT_ID, "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code"},
+        timeout=10,
+    )
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "Diego Ramírez (spiker)" in page.text and page.text.count("<li>") == 4
+
+
+def test_authorizing_redirects_with_the_athletes_code_and_state(stub: StubServer, world: World) -> None:
+    answer = requests.get(
+        stub.base_url + "/oauth/authorize",
+        params={
+            "client_id": DEMO_CLIENT_ID,
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "scope": "read,activity:read_all",
+            "state": "xyz",
+            "athlete": "fader",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith("http://127.0.0.1:9/cb?") and "state=xyz" in location
+    assert f"code={world.by_persona('fader').auth_code}" in location and "scope=read%2Cactivity%3Aread_all" in location
+
+
+def test_authorizing_another_application_is_refused(stub: StubServer) -> None:
+    answer = requests.get(
+        stub.base_url + "/oauth/authorize", params={"client_id": 1, "redirect_uri": "http://127.0.0.1:9/cb"}, timeout=10
+    )
+    assert answer.status_code == 400
