@@ -7,6 +7,22 @@ purpose: 5xx errors, slow answers, malformed or truncated JSON, 429 mid-paging, 
 connections and revoked tokens, from Python (`inject`, `revoke`) or over HTTP (`/_stub/...`)
 for tests that run the CLI in a subprocess.
 
+Control endpoints (no auth, 127.0.0.1 only, for tests that drive the CLI in a subprocess):
+  GET  /_stub/stats                    request counts (as `stats()`)
+  POST /_stub/reset                    clear faults, stats and rate-limit usage
+  GET|POST|DELETE /_stub/faults        list, add (one spec or a list, see `Fault`), clear
+  POST /_stub/limits                   {"short": N, "daily": N, "reset_usage": bool}
+  POST /_stub/revoke                   {"athlete_id": N} or {"token": "..."}
+  POST /_stub/expire                   {"athlete_id": N} (optional): expire access tokens
+  POST /_stub/activities               {"athlete_id": N, "run": {"start_local", "distance_km",
+                                       "pace_s_per_km", ...World.new_run options}} or
+                                       {"athlete_id": N, "activity": {...raw JSON...}}
+  PUT|DELETE /_stub/activities/{id}    {"changes": {...}} / delete
+  POST /_stub/events                   {"object_type", "object_id", "aspect_type", "owner_id",
+                                       "updates"}: POST a webhook event to the subscription
+And GET /oauth/authorize shows a consent page listing the demo athletes; with `athlete=<persona>`
+it redirects to `redirect_uri` with that athlete's code, like Strava after "Authorize".
+
 It never logs request bodies, query strings or headers: they carry secrets and tokens.
 """
 
