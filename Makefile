@@ -48,5 +48,9 @@ bench: setup
 	@for b in bench/bench_validation.py bench/bench_models.py bench/bench_digest.py bench/bench_dags.py; do \
 		if [ -f $$b ]; then $(VENV)/bin/python $$b || exit 1; fi; done
 
+# Airflow standalone with the DAGs, the local Strava server, the webhook receiver (docs/airflow.md).
+airflow: setup
+	bash scripts/airflow-standalone
+
 clean:
 	rm -rf var .pytest_cache
