@@ -229,7 +229,19 @@ class World:
     ) -> dict[str, Any]:
         """A realistic run (splits, HR, cadence) for `athlete_id`, not yet added."""
         athlete = self.athletes[athlete_id]
-        builder = _Builder(athlete_id, athlete.timezone, random.Random(self.seed + int(start_local.timestamp())))
+        home = next((a for a in reversed(athlete.activities) if a.get("start_latlng")), None)
+        place = _Place(*home["start_latlng"], float(home.get("elev_low") or 20.0)) if home else None
+        builder = _Builder(
+            athlete_id,
+            athlete.timezone,
+            random.Random(
+                self.seed * 1_000_003
+                + start_local.toordinal() * 86_400
+                + start_local.hour * 3600
+                + start_local.minute * 60
+            ),
+            place,
+        )
         builder.run(start_local.date(), start_local.time(), distance_km, pace_s_per_km, **options)
         activity, cadence = builder.raw[0][1], builder.raw[0][2]
         activity["id"] = self.next_activity_id()
