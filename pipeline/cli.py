@@ -230,6 +230,37 @@ def build() -> None:
     )
 
 
+@app.command()
+def run(
+    week: Annotated[
+        Optional[str], typer.Option(help="Monday of the week to report (default: each athlete's last complete week).")
+    ] = None,
+) -> None:
+    """Sync, build and send the weekly digests: the whole job in one command."""
+    from pipeline.build import run_build
+    from pipeline.digest import send_digests
+    from pipeline.sync import sync_all
+    from pipeline.warehouse import WarehouseBusy
+
+    s = settings()
+    try:
+        results = _with_progress(lambda progress: sync_all(s, progress=progress))
+    except WarehouseBusy as e:
+        fail(str(e))
+    for r in results:
+        out.print(r.summary(), highlight=False)
+    built = run_build(s)
+    out.print(
+        f"build: {sum(built.ingest.rows_merged.values())} rows merged, {built.ingest.quarantined} quarantined",
+        highlight=False,
+    )
+    report = send_digests(s, week=_parse_week(week))
+    for item in report.results:
+        (err if item.status == "failed" else out).print(str(item), highlight=False, markup=False)
+    if not report.ok or any(r.status in ("error", "needs_reauth") for r in results):
+        raise typer.Exit(2)
+
+
 @app.command("strava-stub")
 def strava_stub(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8710,
