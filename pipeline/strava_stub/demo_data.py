@@ -898,6 +898,9 @@ def _steady(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
     easy_names = ("Evening Run", "Commons loop", "Easy miles by the river", "Battersea Park run")
     easy_notes = (None, "Nice and easy.", "Chatty pace with Sam.", None, "Windy along the river but fine.")
     trail_names = ("Saturday trail loop", "Richmond Park trail", "Grass loops on the common", "Wimbledon trail run")
+    # History opens with her longest run, so the first weeks show no spike against an empty past.
+    b.run(week0 - timedelta(weeks=30, days=1), time(9, 0), max(long_cycle), 335, hr=147, gear="g1001r",
+          name="Sunday long run", cadence=87.5, warmup=True, cooldown=True)  # fmt: skip
     for day in _days(week0 - timedelta(weeks=30), today):
         wk, dow = _weeks_back(day, week0), day.weekday()
         new_shoes = wk < 16

@@ -90,11 +90,12 @@ def has_warmup(activity: dict[str, Any]) -> bool:
     return paces[0] >= 1.05 * statistics.median(paces)
 
 
-def triggered_rules(world: World, persona: str) -> set[str]:
-    """Which rules fire at watch level (or as flagged info) for the last complete week."""
+def triggered_rules(world: World, persona: str, monday: date | None = None) -> set[str]:
+    """Which rules fire (at any severity) in a week: by default the last complete week."""
     athlete = world.by_persona(persona)
     bad = set(athlete.bad_records.values())
-    monday, sunday = world.week()
+    monday = monday or world.week()[0]
+    sunday = monday + timedelta(days=6)
     acts = [a for a in {id(a): a for a in athlete.activities}.values() if a["id"] not in bad]
     acts = [a for a in acts if _local_day(a) <= sunday]
     runs = sorted((a for a in acts if a["sport_type"] in RUN_SPORTS), key=_start)

@@ -101,6 +101,14 @@ def test_steady_triggers_nothing_and_every_factor_appears_somewhere() -> None:
     assert rules == RULE_IDS  # every rule id is demonstrated by some persona
 
 
+def test_steady_shows_nothing_in_any_week_once_four_weeks_of_history_exist() -> None:
+    world = shared_world()
+    monday = world.week()[0]
+    for weeks_back in range(26):
+        week = monday - timedelta(weeks=weeks_back)
+        assert triggered_rules(world, "steady", week) == set(), week
+
+
 def test_spiker_long_run_is_35_to_60_percent_over_the_previous_30_days_after_an_earlier_doubling() -> None:
     world = shared_world()
     monday, sunday = world.week()
