@@ -14,7 +14,18 @@ from pipeline.warehouse import writer
 @dataclass
 class BuildResult:
     ingest: IngestReport
-    models: Any
+    models: Any  # pipeline.models.BuildReport
+
+    def summary(self) -> str:
+        i = self.ingest
+        ingested = (
+            f"ingested {i.batches} new batches: {sum(i.rows_merged.values())} rows merged, {i.quarantined} quarantined"
+            if i.batches
+            else "nothing new to ingest"
+        )
+        m = self.models
+        marts = ", ".join(f"{k} {v}" for k, v in sorted(getattr(m, "rows", {}).items()))
+        return f"{ingested}; built {len(m.models)} models in {m.duration_s:.1f} s ({marts})"
 
 
 def run_build(settings: Settings, as_of: date | None = None) -> BuildResult:

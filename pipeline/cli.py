@@ -223,11 +223,7 @@ def build() -> None:
     from pipeline.build import run_build
 
     result = run_build(settings())
-    i = result.ingest
-    out.print(
-        f"ingested {i.batches} batches: {sum(i.rows_merged.values())} rows merged, {i.quarantined} quarantined; "
-        f"models: {result.models}"
-    )
+    out.print(result.summary(), highlight=False)
 
 
 @app.command()
@@ -250,10 +246,7 @@ def run(
     for r in results:
         out.print(r.summary(), highlight=False)
     built = run_build(s)
-    out.print(
-        f"build: {sum(built.ingest.rows_merged.values())} rows merged, {built.ingest.quarantined} quarantined",
-        highlight=False,
-    )
+    out.print(built.summary(), highlight=False)
     report = send_digests(s, week=_parse_week(week))
     for item in report.results:
         (err if item.status == "failed" else out).print(str(item), highlight=False, markup=False)

@@ -18,7 +18,7 @@ from pipeline.config import Settings
 def run_demo(settings: Settings, console: Console) -> int:
     """Returns the process exit code (0 when every step worked)."""
     from pipeline.build import run_build
-    from pipeline.digest import send_digests
+    from pipeline.digest import last_complete_week, send_digests
     from pipeline.query import run_query
     from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, build_world
     from pipeline.strava_stub.server import StubServer
@@ -45,10 +45,7 @@ def run_demo(settings: Settings, console: Console) -> int:
             console.print(f"   {r.summary()}", highlight=False)
     console.print("[bold]4. Validating and building the models[/bold]")
     built = run_build(demo)
-    console.print(
-        f"   {sum(built.ingest.rows_merged.values())} rows merged, {built.ingest.quarantined} quarantined; {built.models}",
-        highlight=False,
-    )
+    console.print(f"   {built.summary()}", highlight=False)
     quarantine = run_query(
         demo,
         """select table_name, count(*) as rows, string_agg(distinct array_to_string(failed_expectations, ', '), '; ') as reasons
@@ -57,16 +54,17 @@ def run_demo(settings: Settings, console: Console) -> int:
     for table_name, rows, reasons in quarantine.rows:
         console.print(f"   quarantined in {table_name}: {rows} ({reasons})", highlight=False)
 
-    flags = run_query(
-        demo,
-        """select f.athlete_id, f.week_start, f.severity, f.rule_id
-           from risk_flags f
-           where f.week_start = (select max(week_start) from risk_flags g where g.athlete_id = f.athlete_id)
-           order by f.athlete_id, case f.severity when 'warning' then 0 when 'watch' then 1 else 2 end, f.rule_id""",
-    )
-    table = Table("athlete", "week", "severity", "rule", title="5. Risk patterns in each athlete's latest week")
-    for row in flags.rows:
-        table.add_row(*[str(v) for v in row])
+    table = Table("athlete", "week of", "severity", "evidence", "rule", title="5. Patterns in each athlete's last complete week")
+    for athlete in world.athletes.values():
+        week = last_complete_week(athlete.timezone)
+        flags = run_query(
+            demo,
+            f"""select severity, evidence, rule_id from risk_flags
+                where athlete_id = {int(athlete.athlete_id)} and week_start = date '{week.isoformat()}'
+                order by case severity when 'warning' then 0 when 'watch' then 1 else 2 end, rule_id""",
+        )
+        for severity, evidence, rule_id in flags.rows or [("-", "-", "no patterns found: a steady week")]:
+            table.add_row(f"{athlete.athlete_id} {athlete.persona}", week.isoformat(), severity, evidence, rule_id)
     console.print(table)
 
     console.print("[bold]6. Weekly digests[/bold]")
