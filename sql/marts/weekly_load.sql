@@ -50,38 +50,46 @@ daily_parts as (
 parts as (
     select
         weeks.athlete_id,
-        weeks.week_index,
+        weeks.week_start,
         daily_parts.acute_part,
-        daily_parts.chronic_part
+        daily_parts.chronic_part,
+        pow(1 - params.lambda_acute, 7) as acute_week_decay,
+        pow(1 - params.lambda_chronic, 7) as chronic_week_decay,
+        params.memory_weeks
     from weeks
     inner join daily_parts
         on weeks.athlete_id = daily_parts.athlete_id and weeks.week_start = daily_parts.week_start
-),
-
-lookbacks as (
-    select
-        weeks.athlete_id,
-        weeks.week_start,
-        weeks.week_index,
-        unnest(range(params.memory_weeks)) as weeks_back,
-        params.lambda_acute,
-        params.lambda_chronic
-    from weeks
     inner join params on weeks.athlete_id = params.athlete_id
 ),
 
+recent_parts as (
+    select
+        athlete_id,
+        week_start,
+        acute_week_decay,
+        chronic_week_decay,
+        list(acute_part) over recent as acute_parts,
+        list(chronic_part) over recent as chronic_parts
+    from parts
+    window recent as (
+        partition by athlete_id order by week_start
+        rows between memory_weeks - 1 preceding and current row
+    )
+),
+
+-- EWMA on each Sunday = sum over the recent weeks of (that week's contribution x decay per week
+-- ^ weeks ago); the lists hold the contributions, oldest first.
 ewma as (
     select
-        lookbacks.athlete_id,
-        lookbacks.week_start,
-        sum(parts.acute_part * pow(1 - lookbacks.lambda_acute, 7 * lookbacks.weeks_back)) as acute_load,
-        sum(parts.chronic_part * pow(1 - lookbacks.lambda_chronic, 7 * lookbacks.weeks_back)) as chronic_load
-    from lookbacks
-    inner join parts
-        on
-            lookbacks.athlete_id = parts.athlete_id
-            and lookbacks.week_index - lookbacks.weeks_back = parts.week_index
-    group by lookbacks.athlete_id, lookbacks.week_start
+        athlete_id,
+        week_start,
+        list_sum(
+            list_transform(acute_parts, lambda part, i: part * pow(acute_week_decay, len(acute_parts) - i))
+        ) as acute_load,
+        list_sum(
+            list_transform(chronic_parts, lambda part, i: part * pow(chronic_week_decay, len(chronic_parts) - i))
+        ) as chronic_load
+    from recent_parts
 ),
 
 combined as (
