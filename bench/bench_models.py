@@ -29,8 +29,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.models import build_models, discover  # noqa: E402
-from pipeline.warehouse import init_schema  # noqa: E402
+from pipeline.models import build_models, discover
+from pipeline.warehouse import init_schema
 
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
 
@@ -188,13 +188,7 @@ def pandas_weekly_load_and_spike(con: duckdb.DuckDBPyConnection) -> tuple[float,
 
     # spike: each run against the longest run in the previous 30 days.
     runs = runs.sort_values(["athlete_id", "start_date_local", "activity_id"])
-    prev = (
-        runs.set_index("start_date_local")
-        .groupby("athlete_id")["km"]
-        .rolling("30D", closed="left")
-        .max()
-        .to_numpy()
-    )
+    prev = runs.set_index("start_date_local").groupby("athlete_id")["km"].rolling("30D", closed="left").max().to_numpy()
     runs["ratio"] = runs["km"] / prev
     spikes = runs[runs["ratio"] > 1.10]
     spike_weeks = spikes.groupby(["athlete_id", run_weeks.loc[spikes.index, "week"]])["ratio"].max()
