@@ -144,3 +144,15 @@ def test_nothing_is_printed_not_even_for_hung_up_clients(stub: StubServer, capfd
     time.sleep(0.4)  # let the slow handler write into the closed socket
     printed = capfd.readouterr()
     assert printed.out == "" and printed.err == ""
+
+
+def test_a_truncated_token_answer_still_rotates_the_refresh_token(stub: StubServer, world: World) -> None:
+    """The nasty case: Strava issued a new refresh token but the answer never arrived whole."""
+    stub.inject("truncated", path="^/oauth/token$")
+    form = {"client_id": 90210, "client_secret": "demo-client-secret", "grant_type": "refresh_token"}
+    form["refresh_token"] = world.athlete(1002).refresh_token
+    cut = requests.post(stub.base_url + "/oauth/token", data=form, timeout=10)
+    with pytest.raises(ValueError):
+        cut.json()
+    assert requests.post(stub.base_url + "/oauth/token", data=form, timeout=10).status_code == 400
+    assert stub.refresh_token_of(1002) not in (None, form["refresh_token"])
