@@ -28,12 +28,14 @@ It never logs request bodies, query strings or headers: they carry secrets and t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
 import random
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import Counter
@@ -428,7 +430,30 @@ class StubServer:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """No tracebacks on stderr when a client hangs up (timeouts, slow-answer faults)."""
+    """No tracebacks on stderr when a client hangs up (timeouts, slow-answer faults), and
+    open keep-alive connections are cut on close, so a stopped server really is gone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._open_lock:
+            for sock in list(self._open):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass

@@ -158,3 +158,14 @@ def test_changes_to_the_world_show_up_on_the_next_request(stub: StubServer, worl
     assert api_get(stub, 1001, f"/activities/{run['id']}").json()["name"] == "Edited"
     world.delete_activity(1001, run["id"])
     assert api_get(stub, 1001, f"/activities/{run['id']}").status_code == 404
+
+
+def test_a_stopped_server_drops_kept_alive_connections(world: World) -> None:
+    session = requests.Session()
+    stub = StubServer(world)
+    stub.start()
+    header = bearer(stub, 1001)
+    assert session.get(stub.api_url + "/athlete", headers=header, timeout=5).ok
+    stub.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(stub.api_url + "/athlete", headers=header, timeout=5)
