@@ -704,19 +704,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, _error("Bad Request", "Activity", "page", "invalid")
         if page < 1 or per_page < 1:
             return 400, _error("Bad Request", "Activity", "per_page", "invalid")
-        per_page = min(per_page, 200)
-        chosen = []
-        for activity in activities:
-            start = _epoch(activity["start_date"])
-            if after is not None and start <= after:
-                continue
-            if before is not None and start >= before:
-                continue
-            chosen.append((start, activity))
-        oldest_first = after is not None and before is None
-        chosen.sort(key=lambda item: item[0], reverse=not oldest_first)
-        window = chosen[(page - 1) * per_page : page * per_page]
-        return 200, [summary_of(a) for _, a in window]
+        return 200, [summary_of(a) for a in list_page(activities, page, per_page, after, before)]
 
     def _subscriptions(self, method: str, sub: str, params: dict[str, Any]) -> tuple[int, Any]:
         stub = self.stub
@@ -830,6 +818,29 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             return 400, {"message": f"bad control request: {type(err).__name__}: {err}"}
         return 404, {"message": "unknown control endpoint"}
+
+
+def list_page(
+    activities: list[dict[str, Any]], page: int, per_page: int, after: int | None, before: int | None
+) -> list[dict[str, Any]]:
+    """One page of /athlete/activities, as Strava pages it.
+
+    Strictly after `after` and strictly before `before` (epoch seconds of start_date);
+    newest first, except oldest first when `after` is given without `before`; at most 200
+    a page. Equal start times keep their order in `activities`.
+    """
+    per_page = min(per_page, 200)
+    chosen = []
+    for activity in activities:
+        start = _epoch(activity["start_date"])
+        if after is not None and start <= after:
+            continue
+        if before is not None and start >= before:
+            continue
+        chosen.append((start, activity))
+    oldest_first = after is not None and before is None
+    chosen.sort(key=lambda item: item[0], reverse=not oldest_first)
+    return [a for _, a in chosen[(page - 1) * per_page : page * per_page]]
 
 
 def _endpoint_name(method: str, path: str) -> str:
