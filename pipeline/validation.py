@@ -9,7 +9,8 @@ a user can read and edit without Python. A suite holds three kinds of entries:
   is broken (a required column missing, a type changed) and raises `BatchValidationError`
   naming the suite and the expectation.
 - `derived_columns`: DuckDB SQL expressions over the new rows (table `new_rows`) that may read
-  the warehouse tables and this batch's other tables (`new_gear`, `new_activities`, ...). They
+  the warehouse tables and this batch's other tables: the rows that passed (`new_gear`,
+  `new_activities`, ...) and those just held back (`held_gear`, `held_activities`, ...). They
   turn per-sport bounds and cross-table checks into plain columns, so every row check stays an
   ordinary GX expectation.
 - `row` expectations run on the rows plus derived columns. Rows that fail go to `quarantine`
@@ -235,19 +236,26 @@ def _describe_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.D
 def _derive(
     con: duckdb.DuckDBPyConnection, suite: Suite, frame: pd.DataFrame, batch_frames: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
-    """Evaluate the suite's derived columns (DuckDB SQL) for each row, in row order."""
+    """Evaluate the suite's derived columns (DuckDB SQL) for each row, in row order.
+
+    Besides `new_rows` and the warehouse tables, the SQL can read this batch's other tables:
+    `new_<table>` (rows that passed) and `held_<table>` (rows just quarantined, whose older
+    version may still sit in the warehouse table until the loader replaces it).
+    """
     if not suite.derived_columns:
         return pd.DataFrame(index=frame.index)
     registered = ["new_rows"]
     con.register("new_rows", frame.assign(__row=np.arange(len(frame))))
     try:
         for table in VALIDATED_TABLES:
-            if table != suite.name:
-                other = batch_frames.get(table)
+            if table == suite.name:
+                continue
+            for view in (f"new_{table}", f"held_{table}"):
+                other = batch_frames.get(view)
                 if other is None:
                     other = con.execute(f'select * from "{table}" limit 0').df()
-                con.register(f"new_{table}", other)
-                registered.append(f"new_{table}")
+                con.register(view, other)
+                registered.append(view)
         exprs = ", ".join(f'({sql}) as "{name}"' for name, sql in suite.derived_columns.items())
         try:
             derived = con.execute(f"select {exprs} from new_rows order by __row").df()
@@ -482,10 +490,15 @@ def validate_frames(
     ensure_validation_columns(con)
     _engine()  # the one-off import is not part of any run's duration
     passing: dict[str, pd.DataFrame] = {}
+    batch_frames: dict[str, pd.DataFrame] = {}  # view name (new_gear, held_gear, ...) -> rows
     for table in VALIDATED_TABLES:
         if table in frames:
             suite = load_suite(table, suites_dir)
-            passing[table], _ = _validate_and_store(con, suite, frames[table], passing, batch_id)
+            good, outcome = _validate_and_store(con, suite, frames[table], batch_frames, batch_id)
+            passing[table] = batch_frames[f"new_{table}"] = good
+            held = frames[table].reset_index(drop=True)[~outcome.passed] if len(outcome.passed) else None
+            if held is not None:
+                batch_frames[f"held_{table}"] = held
     return passing
 
 
@@ -546,7 +559,7 @@ def retry_quarantine(
     _engine()
     retry_id = "retry-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     released: dict[str, int] = {}
-    passing: dict[str, pd.DataFrame] = {}
+    batch_frames: dict[str, pd.DataFrame] = {}
     for table in VALIDATED_TABLES:
         frame, ids = _open_quarantine_frame(con, table)
         if frame.empty:
@@ -554,7 +567,7 @@ def retry_quarantine(
         suite = load_suite(table, suites_dir)
         started, t0 = datetime.now(UTC), time.perf_counter()
         try:
-            outcome = check_frame(con, suite, frame, passing, retry_id)
+            outcome = check_frame(con, suite, frame, batch_frames, retry_id)
         except BatchValidationError as e:
             _record_run(con, table, retry_id, started, time.perf_counter() - t0, frame, 0, str(e))
             raise
@@ -578,7 +591,8 @@ def retry_quarantine(
         finally:
             con.unregister("__bs_status")
         _record_run(con, table, retry_id, started, time.perf_counter() - t0, frame, int((~outcome.passed).sum()))
-        passing[table] = good
+        batch_frames[f"new_{table}"] = good
+        batch_frames[f"held_{table}"] = frame[~outcome.passed]
         released[table] = len(good)
     return released
 

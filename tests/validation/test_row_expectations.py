@@ -284,3 +284,17 @@ def test_athlete_breaking_an_expectation_is_quarantined_with_that_reason(
 def test_athlete_without_an_email_passes(con: duckdb.DuckDBPyConnection) -> None:
     passed = validate_frames(con, {"athletes": typed_frame(con, "athletes", [athlete(7, email=None)])}, "batch-1")
     assert len(passed["athletes"]) == 1
+
+
+def test_splits_of_an_activity_held_back_in_this_batch_wait_even_if_an_older_version_is_loaded(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    older = typed_frame(con, "activities", [run(1, distance=5000.0)])
+    con.register("older", older)
+    con.execute("insert into activities by name select * from older")
+    frames = {
+        "activities": typed_frame(con, "activities", [run(1, distance=2000.0, moving_time=20)]),
+        "splits": typed_frame(con, "splits", [split(1, 1), split(1, 2)]),
+    }
+    validate_frames(con, frames, "batch-2")
+    assert open_quarantine(con, "splits") == {"1:1": ["split_activity_exists"], "1:2": ["split_activity_exists"]}
