@@ -543,7 +543,10 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
         )
     fine = [{"factor": f.key, "title": f.title, "checked": f.checked} for f in FACTORS if f.key not in by_factor]
 
-    concerns = [f for s in sections for f in s["findings"] if f["severity"] in ("warning", "watch")]
+    # The subject names the most important findings overall (not section by section).
+    concerns = sorted(
+        (f for s in sections for f in s["findings"] if f["severity"] in ("warning", "watch")), key=_flag_sort_key
+    )
     labels: list[str] = []
     for finding in concerns:
         if finding["label"] not in labels:

@@ -231,3 +231,13 @@ def test_the_models_message_is_not_repeated_by_a_second_why(warehouse, home, smt
     [msg] = deliver(warehouse, home, smtp_server)
 
     assert " ".join(text_of(msg).split()).count("264 runners") == 1
+
+
+def test_subject_takes_the_most_important_findings_across_factors(warehouse, home, smtp_server):
+    one_week(warehouse)
+    warehouse.flag(1, "distance.single_run_spike", "warning", "moderate", "A 45% spike.")
+    warehouse.flag(1, "distance.recovery_after_big_run", "watch", "rule_of_thumb", "Ran again after 25 hours.")
+    warehouse.flag(1, "shoes.mileage", "warning", "rule_of_thumb", "851 km.")
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    assert msg["Subject"] == "Week of 16 Nov: long-run spike, worn shoes and more"
