@@ -241,3 +241,24 @@ def test_subject_takes_the_most_important_findings_across_factors(warehouse, hom
     [msg] = deliver(warehouse, home, smtp_server)
 
     assert msg["Subject"] == "Week of 16 Nov: long-run spike, worn shoes and more"
+
+
+def test_every_rule_of_the_catalogue_lands_in_its_factors_section(warehouse, home, smtp_server):
+    rules = [
+        "distance.single_run_spike", "distance.weekly_change", "distance.recovery_after_big_run",
+        "distance.monotony", "shoes.mileage", "shoes.age", "shoes.rotation", "shoes.unknown_gear",
+        "posture.cadence", "posture.form_fading", "surface.no_soft_surface", "preparation.warmup",
+        "strength.no_strength_14d", "strength.low_frequency", "injury.pain_notes", "injury.return_after_break",
+    ]  # fmt: skip
+    one_week(warehouse)
+    for rule_id in rules:
+        warehouse.flag(1, rule_id, "watch", "limited", f"message of {rule_id}")
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    html = html_of(msg)
+    sections = re.findall(r'<div data-factor="(\w+)"(.*?)</div>', html, re.S)
+    assert sorted(factor for factor, _ in sections) == sorted(f.key for f in FACTORS)
+    for factor, body in sections:
+        expected = [r for r in rules if r.startswith(factor + ".")]
+        assert sorted(re.findall(r"message of ([\w.]+)", body)) == sorted(expected)
+    assert "data-factor-fine" not in html and "The other factors" not in html
