@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import duckdb
 
-from pipeline.config import Settings
+from pipeline.config import Settings, load_settings
+from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, World
+from pipeline.strava_stub.server import StubServer
+from pipeline.sync import register_athlete
 
 TYPED = ("activities", "splits", "gear", "stream_features", "athletes")
 
@@ -32,3 +38,19 @@ def count(settings: Settings, sql: str) -> int:
         return int(con.execute(sql).fetchall()[0][0])
     finally:
         con.close()
+
+
+def settings_for(home: Path, server: StubServer, **overrides: object) -> Settings:
+    base = load_settings({"BACKSTRIDE_HOME": str(home)})
+    return dataclasses.replace(
+        base,
+        strava_base_url=server.base_url,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        backoff_s=0.01,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def register_all(settings: Settings, world: World) -> list[int]:
+    return [register_athlete(settings, a.refresh_token, a.email, a.timezone)[0] for a in world.athletes.values()]

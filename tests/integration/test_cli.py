@@ -31,8 +31,18 @@ def test_add_sync_and_query_from_the_command_line_without_leaking_secrets(tmp_pa
     server = start_stub(world)
     home = tmp_path / "home"
 
-    added = run(home, server.base_url, "athletes", "add", "--refresh-token", athlete.refresh_token,
-                "--email", athlete.email, "--timezone", "Europe/Paris")
+    added = run(
+        home,
+        server.base_url,
+        "athletes",
+        "add",
+        "--refresh-token",
+        athlete.refresh_token,
+        "--email",
+        athlete.email,
+        "--timezone",
+        "Europe/Paris",
+    )
     synced = run(home, server.base_url, "sync")
     queried = run(home, server.base_url, "sql", "select count(*) as n from activities", "--format", "json")
     listed = run(home, server.base_url, "athletes", "list")
@@ -61,7 +71,10 @@ def test_auth_url_names_the_scopes_and_the_configured_server(tmp_path, start_stu
     result = run(tmp_path, server.base_url, "auth", "url", "--redirect-uri", "http://127.0.0.1:9/cb")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(server.base_url + "/oauth/authorize?")
-    assert "read%2Cactivity%3Aread_all%2Cprofile%3Aread_all" in result.stdout or "read,activity:read_all,profile:read_all" in result.stdout
+    assert (
+        "read%2Cactivity%3Aread_all%2Cprofile%3Aread_all" in result.stdout
+        or "read,activity:read_all,profile:read_all" in result.stdout
+    )
 
 
 def test_auth_exchange_adds_the_athlete(tmp_path, start_stub):

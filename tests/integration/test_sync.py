@@ -8,8 +8,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import duckdb
-from conftest import register_all, settings_for
-from sync_support import count, snapshot
+from sync_support import count, register_all, settings_for, snapshot
 
 from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import World, synthetic_world
