@@ -326,7 +326,7 @@ def webhook_subscribe(
         sub = webhooks.subscribe(settings(), callback_url)
     except Exception as e:  # stravalib raises several types; show the message, not a traceback
         fail(f"could not subscribe: {type(e).__name__}: {e}")
-    out.print(f"subscribed: id {sub.id}, callback {sub.callback_url}")
+    out.print(f"subscribed: id {sub.id}, callback {sub.callback_url or callback_url}")
 
 
 @webhook_app.command("list")
