@@ -22,9 +22,17 @@ KEY_COLUMNS = {
 
 
 def only_bad_row_is_held(
-    con: duckdb.DuckDBPyConnection, table: str, good: dict[str, Any], bad: dict[str, Any], key: str, expectation: str
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    good: dict[str, Any],
+    bad: dict[str, Any],
+    key: str,
+    expectation: str,
+    context: dict[str, list[dict[str, Any]]] | None = None,
 ) -> None:
-    passed = validate_frames(con, {table: typed_frame(con, table, [good, bad])}, "batch-1")
+    frames = {name: typed_frame(con, name, rows) for name, rows in (context or {}).items()}
+    frames[table] = typed_frame(con, table, [good, bad])
+    passed = validate_frames(con, frames, "batch-1")
     key_column = KEY_COLUMNS[table]
     assert passed[table][key_column].tolist() == [good[key_column]]
     assert open_quarantine(con, table) == {key: [expectation]}
@@ -251,7 +259,8 @@ def test_gear_breaking_an_expectation_is_quarantined_with_that_reason(
 def test_stream_features_breaking_an_expectation_are_quarantined_with_that_reason(
     con: duckdb.DuckDBPyConnection, expectation: str, overrides: dict[str, Any]
 ) -> None:
-    only_bad_row_is_held(con, "stream_features", features(1), features(2, **overrides), "2", expectation)
+    context = {"activities": [run(1), run(2)]}
+    only_bad_row_is_held(con, "stream_features", features(1), features(2, **overrides), "2", expectation, context)
 
 
 def test_stream_features_without_cadence_or_heart_rate_pass(con: duckdb.DuckDBPyConnection) -> None:
@@ -264,8 +273,18 @@ def test_stream_features_without_cadence_or_heart_rate_pass(con: duckdb.DuckDBPy
         cadence_samples=0,
         heartrate_samples=0,
     )
-    passed = validate_frames(con, {"stream_features": typed_frame(con, "stream_features", [row])}, "batch-1")
+    frames = {
+        "activities": typed_frame(con, "activities", [run(1)]),
+        "stream_features": typed_frame(con, "stream_features", [row]),
+    }
+    passed = validate_frames(con, frames, "batch-1")
     assert len(passed["stream_features"]) == 1
+
+
+def test_stream_features_of_an_unknown_activity_are_quarantined(con: duckdb.DuckDBPyConnection) -> None:
+    passed = validate_frames(con, {"stream_features": typed_frame(con, "stream_features", [features(99)])}, "batch-1")
+    assert passed["stream_features"].empty
+    assert open_quarantine(con) == {"99": ["stream_activity_exists"]}
 
 
 @pytest.mark.parametrize(
