@@ -441,7 +441,8 @@ def _print_validation_report(s: Settings, runs: int) -> None:
         return
     table = Table("athlete", "table", "open rows", "failed expectations", title="Open quarantine per athlete")
     for q in rep.open_quarantine:
-        table.add_row("-" if q.athlete_id is None else str(q.athlete_id), q.table_name, str(q.open_rows), ", ".join(q.reasons))
+        athlete = "-" if q.athlete_id is None else str(q.athlete_id)
+        table.add_row(athlete, q.table_name, str(q.open_rows), ", ".join(q.reasons))
     out.print(table)
 
 
