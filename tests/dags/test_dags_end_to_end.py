@@ -21,7 +21,7 @@ from e2e_support import Stack, activity_in_warehouse, receiver, running_stack
 
 from pipeline.warehouse import connect_reader, tables_with_athlete_id
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
