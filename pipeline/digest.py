@@ -772,7 +772,8 @@ def _record(settings: Settings, result: DigestResult, transport: str) -> None:
                                      then digest_log.status else excluded.status end,
                    sent_at    = coalesce(excluded.sent_at, digest_log.sent_at),
                    message_id = coalesce(excluded.message_id, digest_log.message_id),
-                   transport  = excluded.transport,
+                   transport  = case when excluded.status = 'failed' and digest_log.status = 'sent'
+                                     then digest_log.transport else excluded.transport end,
                    error      = excluded.error""",
             [
                 result.athlete_id,

@@ -167,6 +167,8 @@ class SmtpTransport:
                 with contextlib.suppress(Exception):
                     smtp.close()
                 raise
+        except smtplib.SMTPNotSupportedError as err:  # e.g. no AUTH or no STARTTLS offered
+            raise DeliveryError(f"the SMTP server at {cfg.where} cannot do what the URL asks: {err}") from None
         except smtplib.SMTPAuthenticationError as err:
             raise DeliveryError(f"SMTP login to {cfg.where} was refused ({err.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as err:

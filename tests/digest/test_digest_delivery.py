@@ -300,3 +300,15 @@ def test_no_email_address_fails_over_smtp_but_still_fills_the_outbox(warehouse, 
     to_outbox = send_digests(Settings(home=home), week=WEEK)
     assert to_outbox.by_athlete()[1].status == "sent"
     assert (home / "outbox" / "2026-11-16" / "1.eml").exists()
+
+
+def test_a_failed_resend_keeps_the_earlier_sent_record(smtp, smtp_server):
+    settings = athletes(smtp, 1)
+    send_digests(settings, week=WEEK, transport=Collecting())
+    smtp_server.mailbox.refuse.add("runner1@example.com")
+    report = send_digests(settings, week=WEEK, resend=True)
+
+    assert report.by_athlete()[1].status == "failed"
+    status, attempts, _message_id, transport, error = log_rows(settings)[1]
+    assert (status, attempts, transport) == ("sent", 2, "collecting")  # still sent once; no resend next run
+    assert "550" in error
