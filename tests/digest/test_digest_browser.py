@@ -19,7 +19,7 @@ from PIL import Image
 
 from pipeline.digest import send_digests
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # may install chromium first
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTHS = (375, 800)
