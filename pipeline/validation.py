@@ -2,12 +2,15 @@
 
 Why: a broken device, a GPS glitch or a changed API must never turn into a false warning, and
 no row may be lost. Each validated table has a suite in `expectations/<table>.json`, plain JSON
-a user can read and edit without Python. A suite holds three kinds of entries:
+a user can read and edit without Python. A suite holds four kinds of entries:
 
 - `schema` expectations run on a one-row frame that describes the batch: one column per
   DataFrame column, holding its SQL type as DuckDB reads it. A failure means the batch itself
   is broken (a required column missing, a type changed) and raises `BatchValidationError`
   naming the suite and the expectation.
+- `batch` expectations run on the whole frame before any row is judged, for properties of the
+  batch as a whole: a required field that is empty in every row means nothing was parsed (the
+  API changed a format), which is a loud failure, not a quarantine of every row.
 - `derived_columns`: DuckDB SQL expressions over the new rows (table `new_rows`) that may read
   the warehouse tables and this batch's other tables: the rows that passed (`new_gear`,
   `new_activities`, ...) and those just held back (`held_gear`, `held_activities`, ...). They
@@ -45,7 +48,7 @@ import pandas as pd
 # Validation order: a table's cross-table checks may read the passing rows of earlier tables.
 VALIDATED_TABLES: tuple[str, ...] = ("athletes", "gear", "activities", "splits", "stream_features")
 DEFAULT_SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
-LEVELS = ("schema", "row")
+LEVELS = ("schema", "batch", "row")
 
 # Columns this module adds to the lead's tables (additive, idempotent).
 _EXTRA_COLUMNS = (
@@ -244,6 +247,11 @@ def _derive(
     """
     if not suite.derived_columns:
         return pd.DataFrame(index=frame.index)
+    clash = sorted(set(suite.derived_columns) & set(frame.columns))
+    if clash:
+        raise BatchValidationError(
+            f"suite '{suite.name}': derived column(s) {', '.join(clash)} in {suite.path} shadow batch columns"
+        )
     registered = ["new_rows"]
     con.register("new_rows", frame.assign(__row=np.arange(len(frame))))
     try:
@@ -290,6 +298,19 @@ def _numpy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**converted) if converted else frame
 
 
+def _gx_view(frame: pd.DataFrame, checks: Iterable[Check]) -> pd.DataFrame:
+    """Only the columns `checks` read, as numpy numbers: GX copies and filters the whole frame
+    for every expectation, so unread columns cost time for nothing."""
+    used = dict.fromkeys(col for check in checks for col in check.columns() if col in frame.columns)
+    return _numpy_numbers(frame[list(used)])
+
+
+def _fail_batch(suite: Suite, check: Check, detail: str, batch_id: str) -> None:
+    raise BatchValidationError(
+        f"suite '{suite.name}', expectation {check.describe()}: {detail} in batch {batch_id!r}. {check.notes}".strip()
+    )
+
+
 def check_frame(
     con: duckdb.DuckDBPyConnection,
     suite: Suite,
@@ -297,26 +318,21 @@ def check_frame(
     batch_frames: dict[str, pd.DataFrame] | None = None,
     batch_id: str = "",
 ) -> FrameOutcome:
-    """Run a suite on one frame (positional index): schema checks first, then row checks."""
+    """Run a suite on one frame (positional index): schema, then whole-batch, then row checks."""
     frame = frame.reset_index(drop=True)
     for check, result in _run_gx(suite, "schema", _describe_frame(con, frame)):
         if not result.success:
-            observed = result.result.get("observed_value")
             if "column" in check.kwargs and check.kwargs["column"] not in frame.columns:
                 detail = f"column '{check.kwargs['column']}' is missing"
-            elif observed is not None:
-                detail = f"observed {observed}"
             else:
                 seen = result.result.get("unexpected_list") or []
                 detail = f"found type {', '.join(map(str, seen))}" if seen else "failed"
-            raise BatchValidationError(
-                f"suite '{suite.name}', expectation {check.describe()}: {detail} in batch {batch_id!r}. "
-                f"{check.notes}".strip()
-            )
+            _fail_batch(suite, check, detail, batch_id)
+    for check, result in _run_gx(suite, "batch", _gx_view(frame, suite.level("batch"))):
+        if not result.success:
+            _fail_batch(suite, check, f"observed {result.result.get('observed_value')}", batch_id)
     checked = pd.concat([frame, _derive(con, suite, frame, batch_frames or {})], axis=1)
-    # GX copies and filters the whole frame per expectation: give it only the columns it reads.
-    used = dict.fromkeys(col for check in suite.level("row") for col in check.columns() if col in checked.columns)
-    checked = _numpy_numbers(checked[list(used)])
+    checked = _gx_view(checked, suite.level("row"))
     failures: dict[int, list[str]] = {}
     order = {c.name: i for i, c in enumerate(suite.checks)}
     for check, result in _run_gx(suite, "row", checked):
@@ -331,7 +347,7 @@ def check_frame(
         if positions is None:
             raise BatchValidationError(
                 f"suite '{suite.name}', expectation {check.describe()} failed for the whole batch {batch_id!r} "
-                "(it is not a row-level expectation: mark it level 'schema' or use a column expectation)"
+                "(it is not a row-level expectation: mark it level 'batch' or use a column expectation)"
             )
         for pos in positions:
             failures.setdefault(int(pos), []).append(check.name)

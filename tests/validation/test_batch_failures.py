@@ -91,3 +91,28 @@ def test_every_suite_run_is_recorded_with_its_counts(con: duckdb.DuckDBPyConnect
         ("activities", "batch-1", 3, 2, 1, False, [ATHLETE], True),
         ("splits", "batch-1", 0, 0, 0, True, [], True),
     ]
+
+
+def test_batch_where_no_start_date_parsed_fails_instead_of_quarantining_every_row(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    frame = typed_frame(con, "activities", [run(1, start_date=None), run(2, start_date=None)])
+    with pytest.raises(BatchValidationError, match=r"suite 'activities', expectation start_dates_parsed .*observed 0"):
+        validate_frames(con, {"activities": frame}, "batch-1")
+    assert open_quarantine(con) == {}
+
+
+def test_derived_column_shadowing_a_batch_column_fails_the_batch(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    suites = write_suites(tmp_path / "suites")
+    data = json.loads((suites / "gear.json").read_text())
+    data["derived_columns"]["distance"] = {"sql": "distance * 2"}
+    (suites / "gear.json").write_text(json.dumps(data))
+    with pytest.raises(BatchValidationError, match=r"suite 'gear': derived column\(s\) distance"):
+        validate_frames(
+            con,
+            {"gear": typed_frame(con, "gear", [{"gear_id": "g1", "athlete_id": ATHLETE}])},
+            "batch-1",
+            suites_dir=suites,
+        )
