@@ -26,7 +26,10 @@ gear as (
 ),
 
 params as (
-    select athlete_id, hr_reference_bpm from int_params
+    select
+        athlete_id,
+        hr_reference_bpm
+    from int_params
 ),
 
 sport_types as (
@@ -74,12 +77,24 @@ classified as (
         placed.steps_per_min,
         placed.gear_id,
         placed.shoe_id,
-        placed.sport_type in (select sport_type from sport_types where category = 'run') as is_run,
+        placed.sport_type in (
+            select sport_types.sport_type from sport_types
+            where sport_types.category = 'run'
+        ) as is_run,
         placed.trainer
-        or placed.sport_type in (select sport_type from sport_types where category = 'treadmill') as is_treadmill,
-        placed.sport_type in (select sport_type from sport_types where category = 'soft_surface')
+        or placed.sport_type in (
+            select sport_types.sport_type from sport_types
+            where sport_types.category = 'treadmill'
+        ) as is_treadmill,
+        placed.sport_type in (
+            select sport_types.sport_type from sport_types
+            where sport_types.category = 'soft_surface'
+        )
         or regexp_matches(placed.text_lower, words_soft_surface()) as is_soft_surface,
-        placed.sport_type in (select sport_type from sport_types where category = 'strength') as is_strength,
+        placed.sport_type in (
+            select sport_types.sport_type from sport_types
+            where sport_types.category = 'strength'
+        ) as is_strength,
         regexp_extract_all(placed.text_lower, words_pain()) as pain_words,
         placed.moving_time_s / 60.0
         * coalesce(placed.average_hr / params.hr_reference_bpm, 1.0) as load

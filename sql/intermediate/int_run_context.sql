@@ -36,17 +36,17 @@ windowed as (
         activity_id,
         max(distance_km) over (
             partition by athlete_id order by local_start
-            range between spike_lookback preceding and current row
+            range between spike_lookback preceding and current row  -- noqa: PRS
             exclude current row
         ) as prev_longest_spike_km,
         max(distance_km) over (
             partition by athlete_id order by local_start
-            range between big_run_lookback preceding and current row
+            range between big_run_lookback preceding and current row  -- noqa: PRS
             exclude current row
         ) as prev_longest_big_km,
         max(distance_km) over (
             partition by athlete_id order by local_start
-            range between prebreak_lookback preceding and current row
+            range between prebreak_lookback preceding and current row  -- noqa: PRS
         ) as longest_recent_km,
         lag(local_start) over by_time as prev_run_start,
         lead(local_start) over by_time as next_run_start,

@@ -6,7 +6,7 @@
 --   hours_since_prev_run, hours_to_next_run: gaps in hours between run starts
 -- materialized: table
 select
-    runs.* exclude (description, pain_words, is_run),
+    runs.* exclude (description, pain_words, is_run),  -- noqa: RF02
     context.prev_longest_spike_km,
     context.prev_longest_big_km,
     context.prev_run_start,

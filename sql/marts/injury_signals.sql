@@ -42,7 +42,7 @@ returns as (
         int_runs.week_start,
         'return_after_break' as signal,
         int_runs.name as activity_name,
-        cast([] as varchar []) as pain_words,
+        cast([] as varchar[]) as pain_words,
         cast(date_diff('day', cast(int_runs.prev_run_start as date), int_runs.day) - 1 as integer) as break_days,
         cast(int_runs.prev_run_start as date) as last_run_before_break,
         int_runs.prebreak_longest_km,

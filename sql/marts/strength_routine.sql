@@ -36,11 +36,11 @@ select
     weeks.strength_minutes as minutes,
     sum(weeks.strength_sessions) over (
         partition by weeks.athlete_id order by weeks.week_start
-        rows between params.none_weeks - 1 preceding and current row
+        rows between params.none_weeks - 1 preceding and current row  -- noqa: PRS
     ) as sessions_14d,
     sum(weeks.strength_sessions) over (
         partition by weeks.athlete_id order by weeks.week_start
-        rows between params.low_weeks - 1 preceding and current row
+        rows between params.low_weeks - 1 preceding and current row  -- noqa: PRS
     ) as sessions_28d,
     max(last_sessions.last_day) over (
         partition by weeks.athlete_id order by weeks.week_start

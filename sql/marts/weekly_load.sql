@@ -73,7 +73,7 @@ recent_parts as (
     from parts
     window recent as (
         partition by athlete_id order by week_start
-        rows between memory_weeks - 1 preceding and current row
+        rows between memory_weeks - 1 preceding and current row  -- noqa: PRS
     )
 ),
 
@@ -84,10 +84,12 @@ ewma as (
         athlete_id,
         week_start,
         list_sum(
-            list_transform(acute_parts, lambda part, i: part * pow(acute_week_decay, len(acute_parts) - i))
+            list_transform(acute_parts, lambda part, i: part * pow(acute_week_decay, len(acute_parts) - i))  -- noqa
         ) as acute_load,
         list_sum(
-            list_transform(chronic_parts, lambda part, i: part * pow(chronic_week_decay, len(chronic_parts) - i))
+            list_transform(  -- noqa
+                chronic_parts, lambda part, i: part * pow(chronic_week_decay, len(chronic_parts) - i)  -- noqa
+            )
         ) as chronic_load
     from recent_parts
 ),

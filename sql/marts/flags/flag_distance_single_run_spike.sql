@@ -34,7 +34,7 @@ fired as (
             else params.spike_rate_ratio_low
         end as rate_ratio,
         row_number() over (
-            partition by ratios.athlete_id, ratios.week_start order by ratios.ratio desc, ratios.activity_id
+            partition by ratios.athlete_id, ratios.week_start order by ratios.ratio desc, ratios.activity_id asc
         ) as rank_in_week
     from ratios
     inner join params on ratios.athlete_id = params.athlete_id

@@ -21,7 +21,7 @@ frequency as (
         int_week_activity.week_start,
         avg(int_week_activity.runs) over (
             partition by int_week_activity.athlete_id order by int_week_activity.week_start
-            rows between params.window_weeks - 1 preceding and current row
+            rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
         ) as runs_per_week
     from int_week_activity
     inner join params on int_week_activity.athlete_id = params.athlete_id
@@ -39,7 +39,7 @@ fired as (
         params.shoe_age_warning_days,
         row_number() over (
             partition by int_shoe_weeks.athlete_id, int_shoe_weeks.week_start
-            order by int_shoe_weeks.age_days_at_week_end desc, int_shoe_weeks.shoe_id
+            order by int_shoe_weeks.age_days_at_week_end desc, int_shoe_weeks.shoe_id asc
         ) as rank_in_week
     from int_shoe_weeks
     inner join params on int_shoe_weeks.athlete_id = params.athlete_id

@@ -16,7 +16,7 @@ with fired as (
         int_params.shoe_warning_km,
         row_number() over (
             partition by int_shoe_weeks.athlete_id, int_shoe_weeks.week_start
-            order by int_shoe_weeks.km_at_week_end desc, int_shoe_weeks.shoe_id
+            order by int_shoe_weeks.km_at_week_end desc, int_shoe_weeks.shoe_id asc
         ) as rank_in_week
     from int_shoe_weeks
     inner join int_params on int_shoe_weeks.athlete_id = int_params.athlete_id

@@ -49,7 +49,7 @@ events as (
             span_end as week_start,
             -1 as delta
         from uses
-    )
+    ) as starts_and_ends
     group by athlete_id, week_start
 ),
 

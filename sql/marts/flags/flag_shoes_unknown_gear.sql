@@ -25,7 +25,7 @@ windowed as (
     inner join params on int_week_activity.athlete_id = params.athlete_id
     window recent as (
         partition by int_week_activity.athlete_id order by int_week_activity.week_start
-        rows between params.window_weeks - 1 preceding and current row
+        rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
     )
 ),
 

@@ -23,7 +23,7 @@ windowed as (
         params.strength_low_min_per_week,
         sum(int_week_activity.runs) over (
             partition by int_week_activity.athlete_id order by int_week_activity.week_start
-            rows between params.window_weeks - 1 preceding and current row
+            rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
         ) as runs
     from strength_routine
     inner join params on strength_routine.athlete_id = params.athlete_id
