@@ -434,9 +434,9 @@ class _QuietServer(ThreadingHTTPServer):
     open keep-alive connections are cut on close, so a stopped server really is gone."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)  # calls server_close() itself if binding fails
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
