@@ -169,3 +169,8 @@ def test_a_stopped_server_drops_kept_alive_connections(world: World) -> None:
     stub.stop()
     with pytest.raises(requests.ConnectionError):
         session.get(stub.api_url + "/athlete", headers=header, timeout=5)
+
+
+def test_starting_on_a_busy_port_raises_oserror(world: World, stub: StubServer) -> None:
+    with pytest.raises(OSError):
+        StubServer(world, port=stub.port).start()
