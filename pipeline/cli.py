@@ -259,14 +259,22 @@ def strava_stub(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8710,
     short_limit: Annotated[int, typer.Option(help="Read requests allowed per 15 minutes (Strava: 100).")] = 100,
     daily_limit: Annotated[int, typer.Option(help="Read requests allowed per day (Strava: 1000).")] = 1000,
+    today: Annotated[
+        Optional[str], typer.Option(help="Date the demo data is built around (YYYY-MM-DD; default: today, UTC).")
+    ] = None,
 ) -> None:
     """Serve the local Strava-compatible API with the demo athletes until Ctrl-C."""
     import time
+    from datetime import date
 
     from pipeline.strava_stub.demo_data import build_world
     from pipeline.strava_stub.server import StubServer
 
-    server = StubServer(build_world(), port=port, short_limit=short_limit, daily_limit=daily_limit)
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        fail(f"--today must be a date like 2026-11-26, not {today!r}")
+    server = StubServer(build_world(day), port=port, short_limit=short_limit, daily_limit=daily_limit)
     try:
         url = server.start()
     except OSError as e:

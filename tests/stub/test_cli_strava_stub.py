@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import requests
+from conftest import TODAY
 
 from pipeline.strava_stub import DEMO_CLIENT_SECRET, build_world
 
@@ -20,7 +21,7 @@ BACKSTRIDE = Path(sys.executable).with_name("backstride")
 def test_the_command_serves_the_demo_world_and_prints_no_secrets(tmp_path: Path) -> None:
     env = {**os.environ, "BACKSTRIDE_HOME": str(tmp_path)}
     proc = subprocess.Popen(
-        [str(BACKSTRIDE), "strava-stub", "--port", "0", "--short-limit", "5"],
+        [str(BACKSTRIDE), "strava-stub", "--port", "0", "--short-limit", "5", "--today", "2026-11-26"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -34,6 +35,16 @@ def test_the_command_serves_the_demo_world_and_prints_no_secrets(tmp_path: Path)
         stats = requests.get(url + "/_stub/stats", timeout=10).json()
         assert stats["limits"]["short"] == 5 and stats["api_requests"] == 0
         assert requests.get(url + "/api/v3/athlete", timeout=10).status_code == 401
+        form = {"client_id": 90210, "client_secret": DEMO_CLIENT_SECRET, "grant_type": "refresh_token"}
+        form["refresh_token"] = build_world(TODAY).athlete(1003).refresh_token
+        token = requests.post(url + "/oauth/token", data=form, timeout=10).json()["access_token"]
+        newest = requests.get(
+            url + "/api/v3/athlete/activities",
+            params={"per_page": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()[0]
+        assert newest["start_date_local"].startswith("2026-11-25")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -42,7 +53,7 @@ def test_the_command_serves_the_demo_world_and_prints_no_secrets(tmp_path: Path)
             proc.kill()
             rest, errors = proc.communicate()
     printed = first + second + rest + errors
-    world = build_world()
+    world = build_world(TODAY)
     secrets = [DEMO_CLIENT_SECRET] + [a.refresh_token for a in world.athletes.values()]
     assert not [s for s in secrets if s in printed]
     assert proc.returncode == 0
@@ -61,3 +72,10 @@ def test_a_busy_port_is_reported_cleanly() -> None:
         )
     assert done.returncode == 1 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 60
+
+
+def test_a_bad_date_is_reported_cleanly() -> None:
+    done = subprocess.run(
+        [str(BACKSTRIDE), "strava-stub", "--today", "soon"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "--today must be a date" in done.stderr and "Traceback" not in done.stderr
