@@ -3,13 +3,14 @@
 Four personas, each built so that the last complete ISO week (Monday to Sunday, athlete local
 time) and the weeks before it carry one training pattern from ../shared/evidence.md:
 
-- steady (1001, Europe/London): the control. Nothing at watch level or above.
+- steady (1001, Europe/London): the control. No rule fires in the last complete week, and
+  nothing at watch level or above in any week of her history.
 - spiker (1002, America/New_York): single-run spikes, runs the day after big runs, one
   worn-out 2-year-old pair of shoes, road only, no strength work for 6 weeks.
 - fader (1003, Australia/Sydney): low cadence, form fading late in runs, no warm-ups,
   runs every day at the same load, many runs without gear, little strength work.
 - niggle (1004, Europe/Berlin): pain notes, back after a 3-week break, a spike vs the
-  weeks since the break, treadmill runs and no soft surfaces.
+  weeks since the break (and a big weekly change), treadmill runs and no soft surfaces.
 
 Deliberately bad records (for the quarantine demo), listed in `DemoAthlete.bad_records`:
 - "gps_glitch" (spiker): a 212 km "Run" in 50 minutes, two weeks before the last complete week.
