@@ -105,3 +105,21 @@ def test_stats_over_http_for_tests_that_drive_a_subprocess(stub: StubServer) -> 
     limits = requests.post(stub.base_url + "/_stub/limits", json={"short": 1, "daily": 5}, timeout=10).json()
     assert limits == {"short": 1, "daily": 5}
     assert [api_get(stub, 1004, "/athlete").status_code for _ in range(2)] == [200, 429]
+
+
+def test_concurrent_requests_are_all_counted(stub: StubServer, world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    stub.set_limits(1000, 10000)
+    header = bearer(stub, 1003)
+    run_id = world.athlete(1003).activities[-1]["id"]
+    paths = ["/athlete", "/athlete/activities", f"/activities/{run_id}", f"/activities/{run_id}/streams"] * 15
+
+    def get(path: str) -> int:
+        return requests.get(stub.api_url + path, headers=header, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(get, paths))
+    assert codes == [200] * 60
+    stats = stub.stats()
+    assert stats["api_requests"] == 60 and stats["by_athlete"] == {1003: 60} and stats["usage"]["read"] == [60, 60]
