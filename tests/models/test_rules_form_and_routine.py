@@ -166,6 +166,14 @@ def test_no_strength_in_14_days_is_a_watch(log: TrainingLog, strength_day: dt.da
     assert (log.flag_in_week(NO_STRENGTH, 2) is not None) is fires
 
 
+def test_window_rules_wait_until_the_history_covers_the_window(log: TrainingLog) -> None:
+    log.run(day(0, 2), 8.0)
+    log.run(day(1, 2), 8.0)
+    log.build()
+    assert [f["week_start"] for f in log.flags(NO_STRENGTH)] == [day(1)]
+    assert log.flags(LOW_STRENGTH) == [] and log.flags(SURFACE) == []
+
+
 def test_no_strength_counts_yoga_and_pilates(log: TrainingLog) -> None:
     log.run(day(0, 2), 8.0)
     log.strength(day(0, 4), sport_type="Yoga")

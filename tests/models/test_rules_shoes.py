@@ -82,12 +82,13 @@ def test_shoe_age_is_only_for_runners_with_three_runs_a_week(log: TrainingLog) -
 
 
 def test_rotation_info_when_twelve_weeks_of_runs_used_one_pair(log: TrainingLog) -> None:
-    for week in range(3):
+    for week in range(13):
         log.run(day(week, 2), 8.0, gear_id="g1")
     log.build()
     flags = log.flags(ROTATION)
-    assert [f["week_start"] for f in flags] == [day(0), day(1), day(2)]
+    assert [f["week_start"] for f in flags] == [day(11), day(12)]  # once 12 weeks of history exist
     assert {f["severity"] for f in flags} == {"info"} and flags[0]["evidence"] == "limited"
+    assert 'one pair ("g1")' in flags[0]["message"]
 
 
 @pytest.mark.parametrize(("second_pair_week", "fires"), [(9, False), (1, False), (0, True)])

@@ -2,7 +2,7 @@
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: strength_routine.sessions_28d / weeks in strength_low_window_days (28) below
---   strength_low_min_per_week (1) while the athlete ran in that window: info. Not raised when
+--   strength_low_min_per_week (1) while the athlete ran in that window: info, once the history covers the window. Not raised when
 --   the 14-day window has no session at all: strength.no_strength_14d (watch) already says so.
 -- materialized: view
 with params as (
@@ -20,6 +20,7 @@ windowed as (
         strength_routine.sessions_14d,
         strength_routine.sessions_28d,
         params.window_weeks,
+        int_week_activity.week_index,
         params.strength_low_min_per_week,
         sum(int_week_activity.runs) over (
             partition by int_week_activity.athlete_id order by int_week_activity.week_start
@@ -55,5 +56,6 @@ select
 from windowed
 where
     runs > 0
+    and week_index >= window_weeks - 1
     and sessions_14d > 0
     and sessions_28d / window_weeks < strength_low_min_per_week

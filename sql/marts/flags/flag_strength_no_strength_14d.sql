@@ -2,7 +2,8 @@
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: strength_routine.sessions_14d = 0 (strength_none_window_days, whole weeks ending this
---   Sunday) while the athlete ran in that window: watch.
+--   Sunday) while the athlete ran in that window: watch. Only once the athlete's history covers
+--   the whole window (we cannot see before it).
 -- materialized: view
 with params as (
     select
@@ -19,6 +20,7 @@ windowed as (
         strength_routine.last_session_day,
         strength_routine.days_since_last_session,
         params.window_weeks,
+        int_week_activity.week_index,
         sum(int_week_activity.runs) over (
             partition by int_week_activity.athlete_id order by int_week_activity.week_start
             rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
@@ -54,4 +56,4 @@ select
         'window_days', window_weeks * 7
     ) as metrics
 from windowed
-where sessions_14d = 0 and runs > 0
+where sessions_14d = 0 and runs > 0 and week_index >= window_weeks - 1

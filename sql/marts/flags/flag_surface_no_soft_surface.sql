@@ -2,7 +2,8 @@
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: runs in the surface_window_days (28, whole weeks ending this Sunday) and none of them a
---   TrailRun or titled/noted with trail, grass or track words: info.
+--   TrailRun or titled/noted with trail, grass or track words: info. Only once the athlete's
+--   history covers the whole window (we cannot see before it).
 -- materialized: view
 with params as (
     select
@@ -15,6 +16,7 @@ windowed as (
     select
         int_week_activity.athlete_id,
         int_week_activity.week_start,
+        int_week_activity.week_index,
         params.window_weeks,
         sum(int_week_activity.runs) over recent as runs,
         sum(int_week_activity.soft_surface_runs) over recent as soft_surface_runs,
@@ -46,4 +48,4 @@ select
         'window_weeks', window_weeks
     ) as metrics
 from windowed
-where runs > 0 and soft_surface_runs = 0
+where runs > 0 and soft_surface_runs = 0 and week_index >= window_weeks - 1
