@@ -19,11 +19,28 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGS_DIR = ROOT / "dags"
+BASELINE_DAG = """
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False, tags=["baseline"])
+def baseline():
+    @task
+    def noop() -> None:
+        pass
+
+    noop()
+
+
+baseline()
+"""
 HEAVY = ("pandas", "great_expectations", "stravalib", "duckdb", "fastapi", "requests", "pyarrow")
 
 
@@ -80,6 +97,13 @@ def parse_times(repeat: int = 5) -> dict[str, dict]:
             "heavy": runs[0]["heavy"],
         }
     results["_airflow_sdk_import_s"] = {"seconds": sdk_import_s}
+    # Baseline: a one-task DAG with nothing of ours, parsed the same way (what Airflow costs alone).
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = Path(tmp) / "baseline_dag.py"
+        baseline.write_text(BASELINE_DAG)
+        results["_baseline_trivial_dag"] = {
+            "seconds": statistics.median(_parse_in_fork(baseline)["seconds"] for _ in range(repeat))
+        }
     return results
 
 
