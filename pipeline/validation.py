@@ -53,7 +53,8 @@ LEVELS = ("schema", "batch", "row")
 # Columns this module adds to the lead's tables (additive, idempotent).
 _EXTRA_COLUMNS = (
     # A newer version of the same record arrived in this batch: the old quarantined one is
-    # no longer a candidate for release (releasing it would overwrite newer data).
+    # no longer a candidate for release (releasing it would overwrite newer data). Such rows
+    # also get released_at (no longer held back), so `released_at is null` alone means open.
     "alter table quarantine add column if not exists superseded_by varchar",
     # Why a run failed at batch level, so `validate --report` can show it.
     "alter table validation_runs add column if not exists message varchar",
@@ -395,7 +396,7 @@ def _write_quarantine(
     con.register("__bs_rows", frame)
     try:
         con.execute(
-            f"""update quarantine set superseded_by = ?
+            f"""update quarantine set superseded_by = ?, released_at = now()
                 where table_name = ? and batch_id <> ? and released_at is null and superseded_by is null
                   and record_key in (select {_key_sql(suite)} from __bs_rows r)""",
             [batch_id, suite.name, batch_id],

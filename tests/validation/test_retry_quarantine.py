@@ -72,7 +72,10 @@ def test_newer_version_supersedes_the_quarantined_one(con: duckdb.DuckDBPyConnec
 
     assert retry_quarantine(con, merge_frame, suites_dir=relaxed) == {}
     assert con.execute("select name, distance from activities").fetchall() == [("Fixed", 10_000.0)]
-    assert con.execute("select superseded_by from quarantine").fetchall() == [("batch-2",)]
+    # superseded rows are no longer open for anyone reading `released_at is null`
+    assert con.execute("select superseded_by, released_at is not null from quarantine").fetchall() == [
+        ("batch-2", True)
+    ]
 
 
 def test_landing_is_untouched_by_validation_and_retry(con: duckdb.DuckDBPyConnection) -> None:
