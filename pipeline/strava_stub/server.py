@@ -38,6 +38,7 @@ import secrets
 import socket
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -163,6 +164,8 @@ class StubServer:
         self._subscriptions: dict[int, dict[str, Any]] = {}
         self._next_subscription = 1
         self.events_sent: list[dict[str, Any]] = []
+        # Tracebacks of bugs in the stub itself (tests assert it stays empty); never printed.
+        self.internal_errors: list[str] = []
         self._init_tokens()
         self.reset_usage()
         self.reset_stats()
@@ -518,6 +521,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def _dispatch(self, method: str) -> None:
+        """Answer one request; a bug in the stub answers 500 and is kept in `internal_errors`."""
+        try:
+            self._answer(method)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client hung up (timeouts, slow-answer faults)
+        except Exception:
+            self.stub.internal_errors.append(traceback.format_exc())
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send(500, {"message": "stub internal error", "errors": []})
+
+    def _answer(self, method: str) -> None:
         stub = self.stub
         self._athlete_id: int | None = None
         parts = urlsplit(self.path)

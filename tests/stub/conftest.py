@@ -26,3 +26,4 @@ def world() -> World:
 def stub(world: World) -> Iterator[StubServer]:
     with StubServer(world) as server:
         yield server
+    assert server.internal_errors == [], server.internal_errors[0]

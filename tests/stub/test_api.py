@@ -174,3 +174,17 @@ def test_a_stopped_server_drops_kept_alive_connections(world: World) -> None:
 def test_starting_on_a_busy_port_raises_oserror(world: World, stub: StubServer) -> None:
     with pytest.raises(OSError):
         StubServer(world, port=stub.port).start()
+
+
+def test_a_bug_in_the_stub_answers_500_and_is_kept_for_the_test(
+    stub: StubServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> dict:
+        raise RuntimeError("generator bug")
+
+    monkeypatch.setattr(world, "streams_of", broken)
+    run_id = world.athlete(1001).activities[-1]["id"]
+    answer = api_get(stub, 1001, f"/activities/{run_id}/streams", keys="time")
+    assert answer.status_code == 500 and answer.json()["message"] == "stub internal error"
+    assert len(stub.internal_errors) == 1 and "generator bug" in stub.internal_errors[0]
+    stub.internal_errors.clear()
