@@ -347,6 +347,7 @@ class StubServer:
                 "by_status": dict(s["by_status"]),
                 "faults_fired": dict(s["faults_fired"]),
                 "rate_limited": s["rate_limited"],
+                "internal_errors": len(self.internal_errors),
                 "usage": {k: list(v) for k, v in self.usage().items()},
                 "limits": {"short": self.short_limit, "daily": self.daily_limit},
             }
