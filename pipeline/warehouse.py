@@ -275,7 +275,7 @@ def writer(settings: Settings, wait_s: float = 600.0, publish: bool = True) -> I
     """A short-lived write connection under the lock; publishes the read replica on success."""
     with write_lock(settings, wait_s=wait_s):
         settings.home.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(settings.warehouse_path))
+        con = connect_writer(settings)
         ok = False
         try:
             init_schema(con)
@@ -300,25 +300,37 @@ def publish_replica(settings: Settings) -> None:
 
 
 def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection: the warehouse itself, or its replica while a writer holds it.
+    """A read-only connection to the published replica (the warehouse itself if none yet).
 
-    External access (files, network, extensions) is disabled and the configuration locked,
-    so ad-hoc SQL cannot write or escape.
+    Readers never open the warehouse file while a replica exists: a DuckDB reader holds a
+    shared lock that would block the pipeline's writer. External access (files, network,
+    extensions) is disabled and the configuration locked, so ad-hoc SQL cannot write or escape.
     """
     config = {"enable_external_access": "false", "lock_configuration": "true"}
-    paths = [settings.warehouse_path, settings.replica_path]
     last_error: Exception | None = None
-    for attempt in range(3):
-        for path in paths:
-            if not path.exists():
-                continue
-            try:
-                return duckdb.connect(str(path), read_only=True, config=config)
-            except duckdb.IOException as err:  # locked by a writer
-                last_error = err
-        time.sleep(0.2 * (attempt + 1))
+    for attempt in range(10):
+        path = settings.replica_path if settings.replica_path.exists() else settings.warehouse_path
+        if not path.exists():
+            break
+        try:
+            return duckdb.connect(str(path), read_only=True, config=config)
+        except duckdb.IOException as err:  # the warehouse itself, locked by a writer
+            last_error = err
+            time.sleep(0.1 * (attempt + 1))
     if last_error is None:
         raise FileNotFoundError(
             f"no warehouse at {settings.warehouse_path}: run `backstride sync` (or `backstride demo`) first"
         )
     raise WarehouseBusy(f"the warehouse is busy and no replica is available yet: {last_error}")
+
+
+def connect_writer(settings: Settings, wait_s: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting for outside readers that hold it (they are short)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(settings.warehouse_path))
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower() or time.monotonic() >= deadline:
+                raise WarehouseBusy(f"cannot open {settings.warehouse_path} for writing: {err}") from None
+            time.sleep(0.1)

@@ -19,11 +19,11 @@ pytestmark = pytest.mark.slow
 
 def test_two_syncs_started_together_serialise_and_do_not_corrupt(tmp_path, start_stub, record):
     world = synthetic_world(2, 60)
-    server = start_stub(world)
-    clean = settings_for(tmp_path / "clean", server, lookback_weeks=2)
+    clean = settings_for(tmp_path / "clean", start_stub(world), lookback_weeks=2)
     register_all(clean, world)
     sync_all(clean)
 
+    server = start_stub(world)  # a second server: the first one rotated the refresh tokens
     s = settings_for(tmp_path / "twice", server, lookback_weeks=2)
     register_all(s, world)
     env = env_for(s.home, server.base_url)

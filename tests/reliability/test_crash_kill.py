@@ -77,18 +77,19 @@ def tables(home: Path) -> dict:
 
 def test_killed_runs_converge_to_a_clean_run_with_one_email_each(tmp_path, start_stub, smtp, record):
     world = synthetic_world(3, 40)
-    server = start_stub(world)
+    clean_server = start_stub(world)
 
     clean_home = tmp_path / "clean"
-    clean_env = env_for(clean_home, server.base_url, smtp.url)
+    clean_env = env_for(clean_home, clean_server.base_url, smtp.url)
     add_athletes(clean_env, world)
     done = cli(clean_env, "run")
     assert done.returncode == 0, done.stdout + done.stderr
     clean = tables(clean_home)
-    total_requests = server.stats()["api_requests"]
+    total_requests = clean_server.stats()["api_requests"]
     emails_clean = dict(smtp.mailbox.per_recipient())
     smtp.mailbox.messages.clear()
 
+    server = start_stub(world)  # its own server: the clean run rotated the refresh tokens
     home = tmp_path / "killed"
     env = env_for(home, server.base_url, smtp.url)
     add_athletes(env, world)
