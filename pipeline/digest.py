@@ -760,6 +760,75 @@ def _digest_run_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None
         os.close(fd)
 
 
+def _journal_path(settings: Settings) -> Path:
+    return settings.home / "digest_sent.jsonl"
+
+
+def _journal_sent(settings: Settings, result: DigestResult, transport: str) -> None:
+    """Note a delivery the moment the server accepted it, before its digest_log row.
+
+    The row needs the write lock and a DuckDB connection (tens of milliseconds); a process
+    killed in that gap would otherwise send the message again on the next run. Once
+    `os.write` returns the line survives a killed process; the fsync covers a power cut.
+    """
+    entry = {
+        "athlete_id": result.athlete_id,
+        "week_start": result.week_start.isoformat() if result.week_start else None,
+        "message_id": result.message_id,
+        "transport": transport,
+        "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    fd = os.open(_journal_path(settings), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (json.dumps(entry) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replay_journal(settings: Settings) -> int:
+    """Record as sent every journaled delivery that digest_log lacks, and republish the replica.
+
+    Idempotent: a delivery already recorded with the same message id is left alone. Returns
+    how many journal lines were replayed.
+    """
+    path = _journal_path(settings)
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line torn by the crash: its write never completed, so neither did its fsync
+        if isinstance(entry, dict) and entry.get("athlete_id") is not None and entry.get("week_start"):
+            entries.append(entry)
+    if not settings.warehouse_path.exists():
+        return len(entries)
+    # Always a writer section, even with nothing to replay: it checkpoints and republishes the
+    # replica, which is what `connect_reader` reads. A run killed mid-batch recorded its rows in
+    # the warehouse but never republished, and reading a stale digest_log would send them again.
+    with writer(settings) as con:
+        for e in entries:
+            con.execute(
+                """insert into digest_log (athlete_id, week_start, status, attempts, sent_at, message_id,
+                                               transport, error)
+                       values (?, ?, 'sent', 1, ?, ?, ?, null)
+                       on conflict (athlete_id, week_start) do update set
+                           status = 'sent', attempts = digest_log.attempts + 1, sent_at = excluded.sent_at,
+                           message_id = excluded.message_id, transport = excluded.transport, error = null
+                       where digest_log.status <> 'sent'
+                          or digest_log.message_id is distinct from excluded.message_id""",
+                [
+                    int(e["athlete_id"]),
+                    dt.date.fromisoformat(e["week_start"]),
+                    dt.datetime.fromisoformat(e["sent_at"]) if e.get("sent_at") else None,
+                    e.get("message_id"),
+                    e.get("transport"),
+                ],
+            )
+    path.unlink(missing_ok=True)
+    return len(entries)
+
+
 def _record(settings: Settings, result: DigestResult, transport: str) -> None:
     """Write one athlete's outcome now. A failure never downgrades an earlier 'sent'."""
     with writer(settings, publish=False) as con:
@@ -802,6 +871,7 @@ def send_digests(
         raise ValueError(f"--week must be a Monday; {week.isoformat()} is a {week:%A}")
     report = DigestReport()
     with _digest_run_lock(settings):
+        _replay_journal(settings)  # deliveries a killed run made but could not record
         con = connect_reader(settings)
         try:
             _check_relations(con)
@@ -866,7 +936,9 @@ def send_digests(
                     result.message_id = str(message["Message-ID"])
                     if transport_name == "outbox":
                         result.path = delivered
+                    _journal_sent(settings, result, transport_name)
                 _record(settings, result, transport_name)
+            _journal_path(settings).unlink(missing_ok=True)  # every delivery is in digest_log now
         finally:
             if own_transport:
                 transport.close()

@@ -7,6 +7,7 @@ columns of their contract, so these tests do not depend on the SQL models.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import socket
@@ -218,6 +219,9 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
         self.drop_after: int | None = None  # accept this many messages, then drop every connection at DATA
+        self.hold_after: int | None = None  # accept this many, then keep the next DATA waiting ...
+        self.holding = threading.Event()  # ... (set while it waits) ...
+        self.release = threading.Event()  # ... until this is set, then answer 451 (not accepted)
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -227,6 +231,10 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+            return "451 4.3.0 try again later"
         with self.lock:
             if self.drop_after is not None and len(self.messages) >= self.drop_after:
                 server.transport.close()  # the connection dies before the server accepts
@@ -259,6 +267,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     try:
         yield SmtpServer(mailbox, port)
     finally:
+        mailbox.release.set()
         controller.stop()
 
 

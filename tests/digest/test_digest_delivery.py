@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from email import message_from_bytes, policy
 
 import duckdb
@@ -312,3 +313,73 @@ def test_a_failed_resend_keeps_the_earlier_sent_record(smtp, smtp_server):
     status, attempts, _message_id, transport, error = log_rows(settings)[1]
     assert (status, attempts, transport) == ("sent", 2, "collecting")  # still sent once; no resend next run
     assert "550" in error
+
+
+def test_a_kill_between_acceptance_and_the_log_row_does_not_send_twice(warehouse, monkeypatch):
+    """The gap the digest_log commit needs is covered by the journal written on acceptance."""
+    from pipeline import digest
+
+    settings = athletes(warehouse, 1, 2)
+    transport = Collecting()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies before the digest_log row is committed
+
+    monkeypatch.setattr(digest, "_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        send_digests(settings, week=WEEK, transport=transport)
+    assert len(transport.sent) == 1 and log_rows(settings) == {}
+    monkeypatch.undo()
+
+    report = send_digests(settings, week=WEEK, transport=transport)
+
+    assert {r.athlete_id: r.status for r in report.results} == {1: "skipped_already_sent", 2: "sent"}
+    assert len(transport.sent) == 2
+    assert log_rows(settings)[1][:3] == ("sent", 1, transport.sent[0]["Message-ID"])
+    assert not (settings.home / "digest_sent.jsonl").exists()
+
+
+def test_journal_replay_is_idempotent_and_skips_a_torn_line(warehouse):
+    settings = athletes(warehouse, 1)
+    send_digests(settings, week=WEEK, transport=Collecting())
+    before = log_rows(settings)[1]
+    journal = settings.home / "digest_sent.jsonl"
+    entry = {"athlete_id": 1, "week_start": "2026-11-16", "message_id": before[2], "transport": "collecting",
+             "sent_at": "2026-11-23T06:00:00+00:00"}  # fmt: skip
+    journal.write_text(json.dumps(entry) + '\n{"athlete_id": 2, "week_st')  # the second line was torn
+
+    report = send_digests(settings, week=WEEK, transport=Collecting())
+
+    assert report.by_athlete()[1].status == "skipped_already_sent"
+    assert log_rows(settings)[1] == before  # same message: not counted twice
+    assert not journal.exists()
+
+
+def test_sigkill_mid_batch_then_a_new_run_sends_only_the_rest(smtp, smtp_server):
+    """A real `backstride digest` process killed while the mail server holds its third message."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings = athletes(smtp, 1, 2, 3, 4)
+    mailbox = smtp_server.mailbox
+    mailbox.hold_after = 2
+    env = {**os.environ, "BACKSTRIDE_HOME": str(settings.home), "BACKSTRIDE_SMTP_URL": smtp_server.url}
+    backstride = Path(sys.executable).with_name("backstride")
+    proc = subprocess.Popen([str(backstride), "digest", "--week", WEEK.isoformat()], env=env)
+    try:
+        assert mailbox.holding.wait(60), "the digest run never reached the third message"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    mailbox.hold_after = None
+    mailbox.release.set()
+
+    report = send_digests(settings, week=WEEK)
+
+    assert [r.status for r in report.results] == ["skipped_already_sent"] * 2 + ["sent"] * 2
+    assert sorted(m["X-Envelope-To"] for m in mailbox.messages) == [f"runner{i}@example.com" for i in range(1, 5)]
