@@ -34,11 +34,11 @@ def test_random_errors_are_deterministic_for_a_seed(world: World) -> None:
 
 
 def test_a_slow_answer_outlasts_the_client_timeout(stub: StubServer) -> None:
-    stub.inject("slow", delay_s=0.6)
+    stub.inject("slow", delay_s=1.5)
     started = time.monotonic()
     with pytest.raises(requests.Timeout):
         requests.get(stub.api_url + "/athlete", headers=bearer(stub, 1001), timeout=0.2)
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 1.2  # the client gave up; the answer was still on its way
     assert api_get(stub, 1001, "/athlete").status_code == 200
 
 
