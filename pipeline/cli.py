@@ -518,6 +518,54 @@ def athletes_set(
     out.print(f"athlete {athlete_id}: weekly digest {digest.lower()}")
 
 
+# --- models (issue 4): thresholds list / set / unset -------------------------------------
+
+thresholds_app = typer.Typer(help="The risk rules' thresholds, and per-athlete overrides.", no_args_is_help=True)
+app.add_typer(thresholds_app, name="thresholds")
+
+
+@thresholds_app.command("list")
+def thresholds_list(
+    athlete: Annotated[Optional[int], typer.Option(help="Also show this athlete's own values.")] = None,
+) -> None:
+    """Every rule parameter with its default, unit and evidence grade (sql/seeds/rule_thresholds.csv)."""
+    from pipeline.models import threshold_table
+
+    columns, rows = threshold_table(settings(), athlete)
+    print_rows(columns, rows, title="Rule thresholds")
+
+
+@thresholds_app.command("set")
+def thresholds_set(
+    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    rule_id: Annotated[str, typer.Argument(help="For example shoes.mileage.")],
+    param: Annotated[str, typer.Argument(help="For example warning_km.")],
+    value: Annotated[float, typer.Argument(help="The athlete's own value.")],
+) -> None:
+    """Give one athlete their own value for a rule parameter (applies from the next build)."""
+    from pipeline.models import save_override
+
+    try:
+        default = save_override(settings(), athlete_id, rule_id, param, value)
+    except KeyError as e:
+        fail(str(e.args[0]))
+    out.print(f"athlete {athlete_id}: {rule_id}.{param} = {value:g} (default {default:g}); run `backstride build`")
+
+
+@thresholds_app.command("unset")
+def thresholds_unset(
+    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    rule_id: Annotated[str, typer.Argument(help="For example shoes.mileage.")],
+    param: Annotated[str, typer.Argument(help="For example warning_km.")],
+) -> None:
+    """Remove an athlete's own value: the default applies again from the next build."""
+    from pipeline.models import remove_override
+
+    if not remove_override(settings(), athlete_id, rule_id, param):
+        fail(f"athlete {athlete_id} has no override for {rule_id}.{param}")
+    out.print(f"athlete {athlete_id}: {rule_id}.{param} back to the default; run `backstride build`")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -8,6 +8,7 @@ transaction: a failing model leaves the previous tables in place for readers.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import graphlib
 import re
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from pipeline.config import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
@@ -199,9 +202,11 @@ def build_models(
     started = time.perf_counter()
     models = discover(sql_dir)
     order = build_order(models)
-    # Tables are rebuilt whole; keeping insertion order would only cost time and memory.
-    keep_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    # Tables are rebuilt whole, so keeping insertion order would only cost time and memory;
+    # and a build prints nothing (DuckDB's progress bar would land in the CLI's output).
+    saved = _settings(con, ("preserve_insertion_order", "enable_progress_bar"))
     con.execute("set preserve_insertion_order = false")
+    con.execute("set enable_progress_bar = false")
     con.execute("begin")
     try:
         report.seeds = load_seeds(con, sql_dir)
@@ -232,9 +237,15 @@ def build_models(
         con.execute("rollback")
         raise
     finally:
-        con.execute(f"set preserve_insertion_order = {'true' if keep_order else 'false'}")
+        for name, value in saved.items():
+            con.execute(f"set {name} = {'true' if value else 'false'}")
     report.duration_s = round(time.perf_counter() - started, 3)
     return report
+
+
+def _settings(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> dict[str, bool]:
+    """Current values of boolean settings, to restore after the build."""
+    return {name: bool(con.execute(f"select current_setting('{name}')").fetchone()[0]) for name in names}
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
@@ -249,3 +260,76 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> No
     existing = "view" if row[0] == "VIEW" else "table"
     if existing != kind:
         con.execute(f'drop {existing} "{name}" cascade')
+
+
+# --- thresholds: what `backstride thresholds` reads and writes -------------------------------
+
+
+def seed_params(sql_dir: Path = SQL_DIR) -> dict[tuple[str, str], float]:
+    """Every (rule_id, param) of the rule_thresholds seed with its default value."""
+    with (sql_dir / "seeds" / "rule_thresholds.csv").open(newline="") as f:
+        return {(row["rule_id"], row["param"]): float(row["value"]) for row in csv.DictReader(f)}
+
+
+def save_override(settings: Settings, athlete_id: int, rule_id: str, param: str, value: float) -> float:
+    """Store an athlete's own value for a known parameter; returns the default it replaces.
+
+    It takes effect at the next build (the override table is read by `int_params`).
+    """
+    from pipeline.warehouse import writer
+
+    defaults = seed_params()
+    if (rule_id, param) not in defaults:
+        known = sorted(p for r, p in defaults if r == rule_id)
+        hint = f"; {rule_id} has: {', '.join(known)}" if known else "; see `backstride thresholds list`"
+        raise KeyError(f"unknown threshold {rule_id}.{param}{hint}")
+    with writer(settings) as con:
+        set_override(con, athlete_id, rule_id, param, value)
+    return defaults[(rule_id, param)]
+
+
+def remove_override(settings: Settings, athlete_id: int, rule_id: str, param: str) -> bool:
+    """Drop an athlete's override (back to the default at the next build); False if there was none."""
+    from pipeline.warehouse import writer
+
+    with writer(settings) as con:
+        con.execute(OVERRIDES_DDL)
+        found = con.execute(
+            "delete from rule_threshold_overrides where athlete_id = ? and rule_id = ? and param = ? returning 1",
+            [athlete_id, rule_id, param],
+        ).fetchall()
+    return bool(found)
+
+
+def threshold_table(settings: Settings, athlete_id: int | None = None) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of the rule catalogue; with an athlete, their overrides beside the defaults."""
+    defaults = seed_params()
+    overrides: dict[tuple[str, str], float] = {}
+    if athlete_id is not None and settings.warehouse_path.exists():
+        from pipeline.warehouse import connect_reader
+
+        con = connect_reader(settings)
+        try:
+            present = con.execute(
+                "select count(*) from information_schema.tables where table_name = 'rule_threshold_overrides'"
+            ).fetchone()[0]
+            if present:
+                overrides = {
+                    (r, p): v
+                    for r, p, v in con.execute(
+                        "select rule_id, param, value from rule_threshold_overrides where athlete_id = ?", [athlete_id]
+                    ).fetchall()
+                }
+        finally:
+            con.close()
+    with (SQL_DIR / "seeds" / "rule_thresholds.csv").open(newline="") as f:
+        catalogue = list(csv.DictReader(f))
+    columns = ["rule_id", "param", "default", "unit", "evidence"] + (["athlete's value"] if athlete_id else [])
+    rows = []
+    for row in catalogue:
+        key = (row["rule_id"], row["param"])
+        line: tuple = (row["rule_id"], row["param"], f"{defaults[key]:g}", row["unit"], row["evidence"])
+        if athlete_id:
+            line += (f"{overrides[key]:g}" if key in overrides else "",)
+        rows.append(line)
+    return columns, rows
