@@ -142,6 +142,7 @@ def main() -> None:
     for name, r in parse.items():
         if not name.startswith("_"):
             print(f"| {name} | {r['seconds']:.4f} | {r['max_seconds']:.4f} | {', '.join(r['heavy']) or 'none'} |")
+    print(f"| baseline: a trivial one-task DAG | {parse['_baseline_trivial_dag']['seconds']:.4f} | | none |")
     print(
         f"\n(airflow.sdk import in the parent, paid once per processor: {parse['_airflow_sdk_import_s']['seconds']:.2f} s)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,6 +16,7 @@ EXPECTED = {"strava_sync", "strava_events", "warehouse_build", "weekly_digest"}
 POOLS = {"default_pool", "strava_api", "duckdb_writer"}
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if p.name != "backstride_common.py")
 PARSE_BUDGET_S = 0.5
+OVERHEAD_BUDGET_S = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,7 @@ PARSE_SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bench_dags.py"
 def parse_times() -> dict[str, dict]:
     """Each DAG file parsed in a fork of a process that has Airflow imported, as the DAG processor does."""
     out = subprocess.run(
-        [sys.executable, str(PARSE_SCRIPT), "--parse-only", "--json"],
+        [sys.executable, str(PARSE_SCRIPT), "--parse-only", "--json", "--repeat", "3"],
         capture_output=True,
         text=True,
         check=True,
@@ -104,7 +106,17 @@ def parse_times() -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_each_dag_file_adds_little_to_what_airflow_itself_costs(parse_times: dict, path: Path) -> None:
+    """Against a trivial one-task DAG parsed the same way: our part (helper module, assets,
+    schedules) must stay small whatever the machine's load."""
+    ours = parse_times[path.name]["seconds"] - parse_times["_baseline_trivial_dag"]["seconds"]
+    assert ours < OVERHEAD_BUDGET_S, f"{path.name} adds {ours:.3f} s to a trivial DAG's parse time"
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_each_dag_file_parses_well_under_half_a_second(parse_times: dict, path: Path) -> None:
+    if os.getloadavg()[0] > 2 * (os.cpu_count() or 1):
+        pytest.skip("machine overloaded: absolute times are meaningless; the overhead test above still runs")
     seconds = parse_times[path.name]["seconds"]
     assert seconds < PARSE_BUDGET_S, f"{path.name} took {seconds:.3f} s"
 
