@@ -5,7 +5,9 @@ athlete renders one multipart email (plain text + HTML with inline PNG charts), 
 transport and records the outcome in `digest_log` straight away with a short writer section.
 The write lock is never held while talking to the mail server. A `sent` row means the server
 accepted the message; a second run skips it unless `resend`. A failed athlete is recorded and
-retried by the next run, and never stops the others.
+retried by the next run, and never stops the others. Each accepted delivery is also appended
+to `digest_sent.jsonl` before its row is written, so a process killed in between does not send
+it again: the next run replays the journal first.
 
 Wording follows shared/evidence.md "How to word it": findings ranked by severity then evidence
 grade, the grade said in words, patterns "linked to higher injury risk in studies", never a
