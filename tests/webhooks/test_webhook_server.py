@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -110,13 +111,51 @@ def _up(url: str) -> bool:
         return False
 
 
+async def raw_burst(url: str, bodies: list[dict], connections: int = 50) -> list[tuple[int, float]]:
+    """POST every body over `connections` keep-alive sockets with a minimal HTTP/1.1 client.
+
+    httpx costs more CPU per request than the receiver does; on a shared 2-core machine it
+    would measure the client. Strava's sender is not on our machine, so this keeps it cheap.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        data = json.dumps(body).encode()
+        head = f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        queue.put_nowait(head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    results: list[tuple[int, float]] = []
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while not queue.empty():
+                request = queue.get_nowait()
+                t0 = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                status = int((await reader.readline()).split()[1])
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                results.append((status, time.perf_counter() - t0))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return results
+
+
 def test_a_burst_of_1000_events_is_answered_within_budget_and_none_is_lost(
     receiver_process: str, settings: Settings
 ) -> None:
     bodies = [event(object_id=i, event_time=1_700_000_000 + i) for i in range(1000)]
-    results = asyncio.run(post_burst(receiver_process, bodies))
+    results = asyncio.run(raw_burst(receiver_process, bodies))
+    assert len(results) == 1000
     assert {status for status, _ in results} == {200}
     slowest = max(seconds for _, seconds in results)
+    print(f"burst of 1000: median {statistics.median(s for _, s in results) * 1000:.0f} ms, slowest {slowest:.2f} s")
     assert slowest < BUDGET_S, f"slowest answer took {slowest:.2f} s"
     queued, bad = read_inbox_files([Inbox(settings.inbox_dir).path])
     assert bad == 0
