@@ -46,6 +46,12 @@ from zoneinfo import ZoneInfo
 
 DEMO_CLIENT_ID = 90210
 DEMO_CLIENT_SECRET = "demo-client-secret"
+PERSONA_ZONES = {
+    "steady": "Europe/London",
+    "spiker": "America/New_York",
+    "fader": "Australia/Sydney",
+    "niggle": "Europe/Berlin",
+}
 
 FACTORS = ("shoes", "posture", "surface", "distance", "preparation", "strength", "injury")
 RULE_IDS = frozenset(
@@ -136,6 +142,13 @@ class DemoAthlete:
     activities: list[dict[str, Any]]
     expected: dict[str, set[str]] = field(default_factory=dict)
     bad_records: dict[str, int] = field(default_factory=dict)
+    today: date | None = None  # the athlete's local date the data was built around
+
+    def week(self) -> tuple[date, date]:
+        """The athlete's last complete local ISO week (Monday, Sunday): where the pattern is."""
+        if self.today is None:
+            raise ValueError("this athlete was not built around a date")
+        return last_complete_week(self.today)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -210,9 +223,11 @@ class World:
         found = self.find(activity_id)
         return found[1] if found else None
 
-    def week(self) -> tuple[date, date]:
-        """The last complete ISO week before `today` (Monday, Sunday)."""
-        return last_complete_week(self.today)
+    def week(self, athlete_id: int | None = None) -> tuple[date, date]:
+        """The last complete ISO week (Monday, Sunday): before `today`, or before that
+        athlete's local date (they differ around midnight UTC on Mondays)."""
+        athlete = self.athletes.get(athlete_id) if athlete_id is not None else None
+        return athlete.week() if athlete is not None and athlete.today else last_complete_week(self.today)
 
     # --- changes (webhook scenarios) -----------------------------------------------
     def next_activity_id(self) -> int:
@@ -891,7 +906,7 @@ def _athlete(
 
 def _steady(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthlete:
     """4-5 runs a week with warm-ups, a weekly trail run, strength and yoga, gentle long runs."""
-    tz = "Europe/London"
+    tz = PERSONA_ZONES["steady"]
     week0, _ = last_complete_week(today)
     b = _Builder(1001, tz, random.Random(seed * 1000 + 1001), _Place(51.465, -0.16, 18.0))
     r = b.rng
@@ -981,7 +996,7 @@ def _steady(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
 
 def _spiker(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthlete:
     """Weekly runs for two years in one pair of shoes, then 4 a week with big spikes."""
-    tz = "America/New_York"
+    tz = PERSONA_ZONES["spiker"]
     week0, _ = last_complete_week(today)
     b = _Builder(1002, tz, random.Random(seed * 1000 + 1002), _Place(40.78, -73.97, 12.0))
     r = b.rng
@@ -1082,7 +1097,7 @@ def _spiker(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
 
 def _fader(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthlete:
     """Runs every day at dawn, low cadence that fades late, no warm-ups, little strength work."""
-    tz = "Australia/Sydney"
+    tz = PERSONA_ZONES["fader"]
     week0, _ = last_complete_week(today)
     b = _Builder(1003, tz, random.Random(seed * 1000 + 1003), _Place(-33.87, 151.21, 25.0))
     r = b.rng
@@ -1167,7 +1182,7 @@ def _fader(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthl
 
 def _niggle(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAthlete:
     """A tight back, three weeks off, then back to running too fast, with pain notes."""
-    tz = "Europe/Berlin"
+    tz = PERSONA_ZONES["niggle"]
     week0, _ = last_complete_week(today)
     b = _Builder(1004, tz, random.Random(seed * 1000 + 1004), _Place(52.51, 13.40, 38.0))
     r = b.rng
@@ -1303,12 +1318,28 @@ def _niggle(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
     )  # fmt: skip
 
 
-def build_world(today: date | None = None, seed: int = 7) -> World:
-    """The four demo personas, dated so the last complete week before `today` shows their patterns."""
-    today = today or datetime.now(UTC).date()
+def build_world(today: date | None = None, seed: int = 7, *, now: datetime | None = None) -> World:
+    """The four demo personas, dated so that the last complete week shows their patterns.
+
+    With `today`, every athlete's data is built around that date. Without it, around each
+    athlete's own local date at `now` (default: the current time), so the pattern sits in the
+    last complete week of their time zone even when UTC is already on another day.
+    """
+    instant = (now or datetime.now(UTC)).astimezone(UTC)
     profiles: dict[int, list[float]] = {}
-    athletes = [make(today, seed, profiles) for make in (_steady, _spiker, _fader, _niggle)]
-    return World(today=today, seed=seed, athletes={a.athlete_id: a for a in athletes}, cadence_profiles=profiles)
+    makers = {"steady": _steady, "spiker": _spiker, "fader": _fader, "niggle": _niggle}
+    athletes = []
+    for persona, make in makers.items():
+        local_today = today or instant.astimezone(ZoneInfo(PERSONA_ZONES[persona])).date()
+        athlete = make(local_today, seed, profiles)
+        athlete.today = local_today
+        athletes.append(athlete)
+    return World(
+        today=today or instant.date(),
+        seed=seed,
+        athletes={a.athlete_id: a for a in athletes},
+        cadence_profiles=profiles,
+    )
 
 
 def synthetic_world(

@@ -94,7 +94,7 @@ def triggered_rules(world: World, persona: str, monday: date | None = None) -> s
     """Which rules fire (at any severity) in a week: by default the last complete week."""
     athlete = world.by_persona(persona)
     bad = set(athlete.bad_records.values())
-    monday = monday or world.week()[0]
+    monday = monday or world.week(athlete.athlete_id)[0]
     sunday = monday + timedelta(days=6)
     acts = [a for a in {id(a): a for a in athlete.activities}.values() if a["id"] not in bad]
     acts = [a for a in acts if _local_day(a) <= sunday]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import itertools
 import statistics
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import TODAY
@@ -293,3 +294,21 @@ def test_the_duplicate_sits_at_the_page_boundary_of_a_full_sync_whatever_the_day
     oldest_first = sorted(spiker.activities, key=lambda a: a["start_date"])
     ids = [a["id"] for a in oldest_first]
     assert ids.index(spiker.bad_records["duplicate"]) == 199 and ids[200] == ids[199]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [datetime(2026, 11, 23, 2, 30, tzinfo=UTC), datetime(2026, 11, 22, 20, 0, tzinfo=UTC)],
+    ids=["monday-early-utc", "sunday-evening-utc"],
+)
+def test_without_a_date_each_athlete_gets_the_pattern_in_their_own_last_local_week(now: datetime) -> None:
+    world = build_world(now=now)
+    assert world.today == now.date()
+    for athlete in world.athletes.values():
+        local_today = now.astimezone(ZoneInfo(athlete.timezone)).date()
+        assert athlete.today == local_today
+        assert world.week(athlete.athlete_id) == last_complete_week(local_today)
+        assert max(_day(a) for a in athlete.activities) < local_today
+        assert triggered_rules(world, athlete.persona) == athlete.expected["rules"]
+    # Near midnight UTC some zones are already on Monday, others still on Sunday.
+    assert len({world.week(a) for a in world.athletes}) == 2
