@@ -5,30 +5,17 @@
 --   warmup_min_runs (3) runs whose warm-up is known, and the share with one below
 --   warmup_min_share (0.5): watch.
 -- materialized: view
-with params as (
+with windowed as (
     select
-        athlete_id,
-        warmup_min_share,
-        warmup_min_runs,
-        cast(ceil(warmup_window_days / 7) as integer) as window_weeks
-    from int_params
-),
-
-windowed as (
-    select
-        int_week_activity.athlete_id,
-        int_week_activity.week_start,
-        params.window_weeks,
-        params.warmup_min_share,
-        params.warmup_min_runs,
-        sum(int_week_activity.warmup_known) over recent as runs_known,
-        sum(int_week_activity.warmup_runs) over recent as runs_with_warmup
-    from int_week_activity
-    inner join params on int_week_activity.athlete_id = params.athlete_id
-    window recent as (
-        partition by int_week_activity.athlete_id order by int_week_activity.week_start
-        rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-    )
+        int_week_windows.athlete_id,
+        int_week_windows.week_start,
+        int_week_windows.warmup_weeks as window_weeks,
+        int_params.warmup_min_share,
+        int_params.warmup_min_runs,
+        int_week_windows.warmup_runs_known as runs_known,
+        int_week_windows.warmup_runs_with_warmup as runs_with_warmup
+    from int_week_windows
+    inner join int_params on int_week_windows.athlete_id = int_params.athlete_id
 ),
 
 fired as (

@@ -10,21 +10,16 @@ with params as (
         athlete_id,
         shoe_age_watch_days,
         shoe_age_warning_days,
-        shoe_age_min_runs_per_week,
-        cast(ceil(shoe_age_runs_window_days / 7) as integer) as window_weeks
+        shoe_age_min_runs_per_week
     from int_params
 ),
 
 frequency as (
     select
-        int_week_activity.athlete_id,
-        int_week_activity.week_start,
-        avg(int_week_activity.runs) over (
-            partition by int_week_activity.athlete_id order by int_week_activity.week_start
-            rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-        ) as runs_per_week
-    from int_week_activity
-    inner join params on int_week_activity.athlete_id = params.athlete_id
+        athlete_id,
+        week_start,
+        shoe_age_runs_per_week as runs_per_week
+    from int_week_windows
 ),
 
 fired as (

@@ -5,28 +5,16 @@
 --   unknown_gear_window_days (28, whole weeks ending this Sunday), above unknown_gear_share_info
 --   (0.25): info.
 -- materialized: view
-with params as (
+with windowed as (
     select
-        athlete_id,
-        unknown_gear_share_info,
-        cast(ceil(unknown_gear_window_days / 7) as integer) as window_weeks
-    from int_params
-),
-
-windowed as (
-    select
-        int_week_activity.athlete_id,
-        int_week_activity.week_start,
-        params.window_weeks,
-        params.unknown_gear_share_info,
-        sum(int_week_activity.runs) over recent as runs,
-        sum(int_week_activity.runs_without_shoe) over recent as runs_without_shoe
-    from int_week_activity
-    inner join params on int_week_activity.athlete_id = params.athlete_id
-    window recent as (
-        partition by int_week_activity.athlete_id order by int_week_activity.week_start
-        rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-    )
+        int_week_windows.athlete_id,
+        int_week_windows.week_start,
+        int_week_windows.unknown_gear_weeks as window_weeks,
+        int_params.unknown_gear_share_info,
+        int_week_windows.unknown_gear_runs as runs,
+        int_week_windows.unknown_gear_runs_without_shoe as runs_without_shoe
+    from int_week_windows
+    inner join int_params on int_week_windows.athlete_id = int_params.athlete_id
 ),
 
 fired as (

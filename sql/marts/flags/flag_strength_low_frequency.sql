@@ -1,37 +1,23 @@
 -- flag_strength_low_frequency: weeks whose last 4 weeks averaged under one strength session a week.
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
--- Rule: strength_routine.sessions_28d / weeks in strength_low_window_days (28) below
---   strength_low_min_per_week (1) while the athlete ran in that window: info, once the history covers the window. Not raised when
---   the 14-day window has no session at all: strength.no_strength_14d (watch) already says so.
+-- Rule: strength sessions over strength_low_window_days (28, whole weeks ending this Sunday) per
+--   week below strength_low_min_per_week (1) while the athlete ran in that window: info, once the
+--   history covers the window. Not raised when the 14-day window has no session at all:
+--   strength.no_strength_14d (watch) already says so.
 -- materialized: view
-with params as (
+with windowed as (
     select
-        athlete_id,
-        strength_low_min_per_week,
-        cast(ceil(strength_low_window_days / 7) as integer) as window_weeks
-    from int_params
-),
-
-windowed as (
-    select
-        strength_routine.athlete_id,
-        strength_routine.week_start,
-        strength_routine.sessions_14d,
-        strength_routine.sessions_28d,
-        params.window_weeks,
-        int_week_activity.week_index,
-        params.strength_low_min_per_week,
-        sum(int_week_activity.runs) over (
-            partition by int_week_activity.athlete_id order by int_week_activity.week_start
-            rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-        ) as runs
-    from strength_routine
-    inner join params on strength_routine.athlete_id = params.athlete_id
-    inner join int_week_activity
-        on
-            strength_routine.athlete_id = int_week_activity.athlete_id
-            and strength_routine.week_start = int_week_activity.week_start
+        int_week_windows.athlete_id,
+        int_week_windows.week_start,
+        int_week_windows.strength_low_weeks as window_weeks,
+        int_params.strength_low_min_per_week,
+        int_week_windows.strength_none_sessions as sessions_14d,
+        int_week_windows.strength_low_sessions as sessions_28d,
+        int_week_windows.strength_low_runs as runs
+    from int_week_windows
+    inner join int_params on int_week_windows.athlete_id = int_params.athlete_id
+    where int_week_windows.has_full_strength_low_window
 )
 
 select
@@ -56,6 +42,5 @@ select
 from windowed
 where
     runs > 0
-    and week_index >= window_weeks - 1
     and sessions_14d > 0
     and sessions_28d / window_weeks < strength_low_min_per_week

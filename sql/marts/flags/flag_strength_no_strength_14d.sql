@@ -1,36 +1,25 @@
 -- flag_strength_no_strength_14d: weeks with runs but no strength session in the last 14 days.
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
--- Rule: strength_routine.sessions_14d = 0 (strength_none_window_days, whole weeks ending this
+-- Rule: no strength session in the strength_none_window_days (14, whole weeks ending this
 --   Sunday) while the athlete ran in that window: watch. Only once the athlete's history covers
 --   the whole window (we cannot see before it).
 -- materialized: view
-with params as (
+with windowed as (
     select
-        athlete_id,
-        cast(ceil(strength_none_window_days / 7) as integer) as window_weeks
-    from int_params
-),
-
-windowed as (
-    select
-        strength_routine.athlete_id,
-        strength_routine.week_start,
-        strength_routine.sessions_14d,
+        int_week_windows.athlete_id,
+        int_week_windows.week_start,
+        int_week_windows.strength_none_weeks as window_weeks,
+        int_week_windows.strength_none_sessions as sessions_14d,
+        int_week_windows.strength_none_runs as runs,
         strength_routine.last_session_day,
-        strength_routine.days_since_last_session,
-        params.window_weeks,
-        int_week_activity.week_index,
-        sum(int_week_activity.runs) over (
-            partition by int_week_activity.athlete_id order by int_week_activity.week_start
-            rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-        ) as runs
-    from strength_routine
-    inner join params on strength_routine.athlete_id = params.athlete_id
-    inner join int_week_activity
+        strength_routine.days_since_last_session
+    from int_week_windows
+    inner join strength_routine
         on
-            strength_routine.athlete_id = int_week_activity.athlete_id
-            and strength_routine.week_start = int_week_activity.week_start
+            int_week_windows.athlete_id = strength_routine.athlete_id
+            and int_week_windows.week_start = strength_routine.week_start
+    where int_week_windows.has_full_strength_none_window
 )
 
 select
@@ -56,4 +45,4 @@ select
         'window_days', window_weeks * 7
     ) as metrics
 from windowed
-where sessions_14d = 0 and runs > 0 and week_index >= window_weeks - 1
+where sessions_14d = 0 and runs > 0

@@ -5,28 +5,16 @@
 --   TrailRun or titled/noted with trail, grass or track words: info. Only once the athlete's
 --   history covers the whole window (we cannot see before it).
 -- materialized: view
-with params as (
+with windowed as (
     select
         athlete_id,
-        cast(ceil(surface_window_days / 7) as integer) as window_weeks
-    from int_params
-),
-
-windowed as (
-    select
-        int_week_activity.athlete_id,
-        int_week_activity.week_start,
-        int_week_activity.week_index,
-        params.window_weeks,
-        sum(int_week_activity.runs) over recent as runs,
-        sum(int_week_activity.soft_surface_runs) over recent as soft_surface_runs,
-        sum(int_week_activity.treadmill_runs) over recent as treadmill_runs
-    from int_week_activity
-    inner join params on int_week_activity.athlete_id = params.athlete_id
-    window recent as (
-        partition by int_week_activity.athlete_id order by int_week_activity.week_start
-        rows between params.window_weeks - 1 preceding and current row  -- noqa: PRS
-    )
+        week_start,
+        surface_weeks as window_weeks,
+        surface_runs as runs,
+        surface_soft_runs as soft_surface_runs,
+        surface_treadmill_runs as treadmill_runs
+    from int_week_windows
+    where has_full_surface_window
 )
 
 select
@@ -48,4 +36,4 @@ select
         'window_weeks', window_weeks
     ) as metrics
 from windowed
-where runs > 0 and soft_surface_runs = 0 and week_index >= window_weeks - 1
+where runs > 0 and soft_surface_runs = 0
