@@ -34,10 +34,14 @@ params as (
 
 sport_types as (
     select
-        category,
-        value as sport_type
+        value as sport_type,
+        bool_or(category = 'run') as is_run,
+        bool_or(category = 'treadmill') as is_treadmill,
+        bool_or(category = 'soft_surface') as is_soft_surface,
+        bool_or(category = 'strength') as is_strength
     from activity_categories
     where match_on = 'sport_type'
+    group by value
 ),
 
 placed as (
@@ -77,29 +81,17 @@ classified as (
         placed.steps_per_min,
         placed.gear_id,
         placed.shoe_id,
-        placed.sport_type in (
-            select sport_types.sport_type from sport_types
-            where sport_types.category = 'run'
-        ) as is_run,
-        placed.trainer
-        or placed.sport_type in (
-            select sport_types.sport_type from sport_types
-            where sport_types.category = 'treadmill'
-        ) as is_treadmill,
-        placed.sport_type in (
-            select sport_types.sport_type from sport_types
-            where sport_types.category = 'soft_surface'
-        )
+        coalesce(sport_types.is_run, false) as is_run,
+        placed.trainer or coalesce(sport_types.is_treadmill, false) as is_treadmill,
+        coalesce(sport_types.is_soft_surface, false)
         or regexp_matches(placed.text_lower, words_soft_surface()) as is_soft_surface,
-        placed.sport_type in (
-            select sport_types.sport_type from sport_types
-            where sport_types.category = 'strength'
-        ) as is_strength,
+        coalesce(sport_types.is_strength, false) as is_strength,
         regexp_extract_all(placed.text_lower, words_pain()) as pain_words,
         placed.moving_time_s / 60.0
         * coalesce(placed.average_hr / params.hr_reference_bpm, 1.0) as load
     from placed
     left join params on placed.athlete_id = params.athlete_id
+    left join sport_types on placed.sport_type = sport_types.sport_type
 )
 
 select * from classified
