@@ -129,6 +129,9 @@ def test_a_deauthorization_event_leaves_no_row_of_the_athlete_anywhere(stack: St
         con.close()
     assert left == {}
     assert not (stack.settings.secrets_dir / "tokens" / f"{athlete_id}.json").exists()
+    email = stack.world.athlete(athlete_id).email.encode()
+    for path in (stack.settings.warehouse_path, stack.settings.replica_path):
+        assert email not in path.read_bytes(), f"deleted rows of the athlete are still readable in {path.name}"
 
 
 def test_events_runs_are_skipped_when_the_inbox_is_empty(stack: Stack, dags: dict) -> None:

@@ -174,3 +174,18 @@ def test_a_torn_last_line_is_counted_not_fatal(settings: Settings, sync: Recorde
         fh.write('{"object_type": "activ')  # a crash mid-write; the sender got no 200
     report = process_inbox(settings, sync.actions)
     assert report.unreadable == 1 and report.fetched == 1
+
+
+def test_deauthorization_leaves_no_bytes_of_the_athlete_in_the_warehouse_files(
+    settings: Settings, sync: Recorder
+) -> None:
+    with writer(settings) as con:
+        con.execute("update athletes set email = 'deauth-me@example.org' where athlete_id = ?", [ATHLETE])
+        con.execute("insert into athletes (athlete_id, email) values (8, 'stays@example.org')")
+    deauth = event(object_type="athlete", object_id=ATHLETE, aspect_type="update", updates={"authorized": "false"})
+    deliver(settings, deauth)
+    process_inbox(settings, sync.actions)
+    for path in (settings.warehouse_path, settings.replica_path):
+        data = path.read_bytes()
+        assert b"deauth-me@example.org" not in data
+        assert b"stays@example.org" in data  # the check can see strings in the file at all
