@@ -1403,4 +1403,5 @@ def synthetic_world(
             profiles=profiles,
         )
         athletes[athlete_id].expected = {}
+        athletes[athlete_id].today = today
     return World(today=today, seed=seed, athletes=athletes, cadence_profiles=profiles)
