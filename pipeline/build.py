@@ -23,6 +23,8 @@ class BuildResult:
             if i.batches
             else "nothing new to ingest"
         )
+        if i.released:
+            ingested += f", {i.released} released from quarantine"
         m = self.models
         marts = ", ".join(f"{k} {v}" for k, v in sorted(getattr(m, "rows", {}).items()))
         return f"{ingested}; built {len(m.models)} models in {m.duration_s:.1f} s ({marts})"
@@ -30,9 +32,15 @@ class BuildResult:
 
 def run_build(settings: Settings, as_of: date | None = None) -> BuildResult:
     """Validate and merge what sync landed, then rebuild every model, under one write lock."""
+    from pipeline.loading import merge_frame
     from pipeline.models import build_models
+    from pipeline.validation import retry_quarantine
 
     with writer(settings) as con:
         ingest = ingest_pending(con)
+        # rows held back only because a related row was missing (splits waiting for their
+        # activity, a run waiting for its shoe) are released once it has arrived
+        released = retry_quarantine(con, merge_frame)
+        ingest.released = sum(released.values())
         models = build_models(con, as_of=as_of)
     return BuildResult(ingest, models)

@@ -438,6 +438,7 @@ class IngestReport:
     batches: int = 0
     rows_in: dict[str, int] = field(default_factory=dict)
     rows_merged: dict[str, int] = field(default_factory=dict)
+    released: int = 0  # quarantined rows released by a re-check
 
     @property
     def quarantined(self) -> int:

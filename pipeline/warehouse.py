@@ -166,7 +166,8 @@ SCHEMA: dict[str, str] = {
             failed_expectations varchar[] not null,
             row_json     json,
             quarantined_at timestamptz not null default now(),
-            released_at  timestamptz,
+            released_at  timestamptz,          -- set when a re-check passed it or a newer version replaced it
+            superseded_by varchar,             -- the batch whose newer version replaced this row
             primary key (table_name, record_key, batch_id)
         )""",
     "validation_runs": """
@@ -180,7 +181,8 @@ SCHEMA: dict[str, str] = {
             rows_quarantined integer not null,
             success       boolean not null,
             duration_s    double not null,
-            athlete_ids   bigint[]
+            athlete_ids   bigint[],
+            message       varchar               -- why a batch failed, if it did
         )""",
     "digest_log": """
         create table if not exists digest_log (

@@ -20,7 +20,7 @@ from sync_support import snapshot
 from pipeline.config import Settings
 from pipeline.strava_stub.demo_data import synthetic_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 MARTS = ("weekly_load", "risk_flags", "shoe_status")
 
 
@@ -95,15 +95,15 @@ def test_killed_runs_converge_to_a_clean_run_with_one_email_each(tmp_path, start
     add_athletes(env, world)
     kills = 0
     # sync: killed after a growing number of Strava requests, spread over the whole sync
-    for fraction in (0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95):
+    for fraction in (0.05, 0.3, 0.55, 0.8, 0.95):
         server.reset_stats()
         target = max(1, int(total_requests * fraction))
         kills += kill_when(env, ["sync"], lambda t=target: server.stats()["api_requests"] >= t)
     # build: killed while it holds the write lock, at several delays
-    for delay in (0.0, 0.05, 0.15, 0.4):
+    for delay in (0.0, 0.1, 0.3):
         kills += kill_when(env, ["build"], lambda: lock_held(home), delay)
     # digest: killed as the first emails go out
-    for delay in (0.0, 0.02, 0.1):
+    for delay in (0.0, 0.05):
         sent_before = len(smtp.mailbox.messages)
         kills += kill_when(env, ["run"], lambda n=sent_before: len(smtp.mailbox.messages) > n, delay)
 
@@ -113,7 +113,7 @@ def test_killed_runs_converge_to_a_clean_run_with_one_email_each(tmp_path, start
     assert again.returncode == 0, again.stdout + again.stderr
 
     result = tables(home)
-    assert kills >= 10
+    assert kills >= 8
     for name in ("activities", "splits", "gear", "stream_features", *MARTS, "digest_log"):
         assert result[name] == clean[name], name
     assert clean["landing"] <= result["landing"]
