@@ -122,12 +122,12 @@ def parse_event(raw: Any) -> WebhookEvent:
     ints: dict[str, int] = {}
     for name in _INT_FIELDS:
         value = raw[name]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise EventError(400, f"{name} must be an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise EventError(400, f"{name} must be a non-negative 64-bit integer")
         ints[name] = value
-    if raw["object_type"] not in OBJECT_TYPES:
+    if not isinstance(raw["object_type"], str) or raw["object_type"] not in OBJECT_TYPES:
         raise EventError(400, "object_type must be activity or athlete")
-    if raw["aspect_type"] not in ASPECT_TYPES:
+    if not isinstance(raw["aspect_type"], str) or raw["aspect_type"] not in ASPECT_TYPES:
         raise EventError(400, "aspect_type must be create, update or delete")
     updates = raw.get("updates") or {}
     if not isinstance(updates, dict):

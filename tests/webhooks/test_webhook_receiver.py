@@ -6,10 +6,21 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from webhook_support import SUBSCRIPTION_ID, VERIFY_TOKEN, event
 
 from pipeline.config import Settings
-from pipeline.webhooks import MAX_BODY_BYTES, WEBHOOK_PATH, Inbox, create_app, read_inbox_files
+from pipeline.webhooks import (
+    MAX_BODY_BYTES,
+    WEBHOOK_PATH,
+    EventError,
+    Inbox,
+    create_app,
+    parse_body,
+    read_inbox_files,
+)
 
 
 @pytest.fixture
@@ -118,3 +129,28 @@ def test_duplicate_deliveries_are_accepted(client: TestClient, settings: Setting
 def test_inbox_files_are_private(client: TestClient, settings: Settings) -> None:
     client.post(WEBHOOK_PATH, json=event())
     assert (Inbox(settings.inbox_dir).path.stat().st_mode & 0o077) == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.sampled_from(sorted(event())), json_values, max_size=8) | json_values)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_any_json_body_is_an_event_or_a_client_error_never_a_crash(raw: object) -> None:
+    try:
+        parse_body(json.dumps(raw).encode())
+    except EventError as e:
+        assert e.status in (400, 413)
+
+
+@given(st.binary(max_size=200))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_any_bytes_are_an_event_or_a_client_error(body: bytes) -> None:
+    try:
+        parse_body(body)
+    except EventError as e:
+        assert e.status in (400, 413)
