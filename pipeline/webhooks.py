@@ -178,7 +178,10 @@ def read_subscription_ids(settings: Settings, env: Mapping[str, str] | None = No
             ids.update(int(i) for i in json.loads(path.read_text()).get("subscription_ids", []))
     for part in ((env or {}).get("STRAVA_SUBSCRIPTION_ID") or "").split(","):
         if part.strip():
-            ids.add(int(part))
+            try:
+                ids.add(int(part))
+            except ValueError:
+                raise ValueError(f"STRAVA_SUBSCRIPTION_ID must be comma-separated integers, not {part!r}") from None
     return ids
 
 
@@ -225,7 +228,9 @@ class Inbox:
             created = not self.path.exists()
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, data)
+                view = memoryview(data)
+                while view:  # a regular file rarely takes less than all, but it may
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -305,7 +310,6 @@ class ProcessReport:
     failed: int = 0
     unreadable: int = 0
     errors: list[str] = field(default_factory=list)
-    owner_ids: list[int] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
@@ -475,8 +479,6 @@ def process_inbox(settings: Settings, actions: SyncActions | None = None) -> Pro
                 o = outcome if ev is e or outcome != "fetched" else "superseded"
                 recorded.append((ev, o))
                 setattr(report, o, getattr(report, o) + 1)
-            if e.owner_id not in report.owner_ids:
-                report.owner_ids.append(e.owner_id)
 
         _record(settings, recorded)
         if report.athletes_removed:
@@ -730,6 +732,7 @@ def create_app(
     from fastapi.responses import JSONResponse
 
     env = dict(env or {})
+    read_subscription_ids(settings, env)  # a bad STRAVA_SUBSCRIPTION_ID fails here, not per request
     inbox = Inbox(settings.inbox_dir)
     if notifier is None:
         api = AirflowApi.from_env(env)
