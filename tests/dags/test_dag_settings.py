@@ -76,3 +76,15 @@ def test_a_failure_alert_without_smtp_only_logs(common, monkeypatch: pytest.Monk
     ti = SimpleNamespace(dag_id="weekly_digest", task_id="send_digests", run_id="r1")
     common.notify_failure({"task_instance": ti, "exception": RuntimeError("smtp down")})  # must not raise
     assert any("weekly_digest.send_digests failed" in r.getMessage() for r in caplog.records)
+
+
+def test_owners_are_read_from_the_triggering_asset_events(common) -> None:
+    events = {
+        "strava_webhook_events": [
+            SimpleNamespace(extra={"events": 3, "owner_ids": [7, 8]}),
+            SimpleNamespace(extra={"events": 1, "owner_ids": [8, 9]}),
+            SimpleNamespace(extra={}),  # e.g. an asset event recorded by hand in the UI
+        ]
+    }
+    assert common.owners_from_events(events) == [7, 8, 9]
+    assert common.owners_from_events({}) == []

@@ -189,3 +189,18 @@ def test_deauthorization_leaves_no_bytes_of_the_athlete_in_the_warehouse_files(
         data = path.read_bytes()
         assert b"deauth-me@example.org" not in data
         assert b"stays@example.org" in data  # the check can see strings in the file at all
+
+
+def test_event_triggered_sync_is_limited_to_athletes_with_work_left(settings: Settings) -> None:
+    from pipeline.webhooks import athletes_needing_sync
+
+    with writer(settings) as con:
+        con.execute("insert into athletes (athlete_id, email) select i, 'x@example.org' from range(1, 5) t(i)")
+        con.execute(
+            """insert into sync_state (athlete_id, last_status) values
+               (1, 'ok'), (2, 'deferred'), (3, 'ok')"""
+        )
+        con.execute("insert into fetch_queue (athlete_id, activity_id, kind) values (3, 30, 'detail')")
+    # 1: done, 2: deferred, 3: queued fetch, 4: never synced, 5: not registered
+    assert athletes_needing_sync(settings, [1, 2, 3, 4, 5]) == [2, 3, 4]
+    assert athletes_needing_sync(settings, []) == []
