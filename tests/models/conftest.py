@@ -208,9 +208,14 @@ def log(con: duckdb.DuckDBPyConnection) -> TrainingLog:
     return TrainingLog(con)
 
 
-def steady_runner(log: TrainingLog, weeks: int = 12) -> TrainingLog:
+def steady_runner(log: TrainingLog, weeks: int = 12, start: dt.date = MONDAY) -> TrainingLog:
     """A runner who trains steadily: two pairs under 400 km, 170 spm, warm-ups, a weekly trail
-    run and strength session, no spikes, no pain notes. Starts on a Sunday with the long run."""
+    run and strength session, no spikes, no pain notes. Starts on a Sunday with the long run;
+    `start` is the Monday of the first week."""
+
+    def day(week: int, weekday: int = 0) -> dt.date:
+        return start + dt.timedelta(weeks=week, days=weekday)
+
     log.shoe("g1", 300.0, "Daily trainer")
     log.shoe("g2", 250.0, "Trail shoe")
     log.strength(day(0, 5))
