@@ -562,6 +562,7 @@ def register_athlete(
         raise StravaError("the athlete profile from Strava has no id")
     athlete_id = int(profile["id"])
     token_store.save_tokens(settings, athlete_id, api.tokens)
+    api.athlete_id = athlete_id  # from here on every refresh is saved at once
     items = [LandingItem.from_text("athlete", athlete_id, api.last_text)]
     for shoe in profile.get("shoes") or []:
         if isinstance(shoe, dict) and shoe.get("id"):
