@@ -206,11 +206,17 @@ class WarehouseBusy(RuntimeError):
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every ingestion table if missing (idempotent)."""
+    """Create every ingestion table that is missing (idempotent, and cheap when all exist)."""
+    existing = {
+        r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
+    }
+    if set(SCHEMA) <= existing:
+        return
     for ddl in SEQUENCES:
         con.execute(ddl)
-    for ddl in SCHEMA.values():
-        con.execute(ddl)
+    for name, ddl in SCHEMA.items():
+        if name not in existing:
+            con.execute(ddl)
 
 
 def tables_with_athlete_id(con: duckdb.DuckDBPyConnection) -> list[str]:
