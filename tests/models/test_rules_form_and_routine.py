@@ -201,3 +201,10 @@ def test_low_strength_frequency_defers_to_the_14_day_watch(log: TrainingLog) -> 
     log.build()
     assert log.flag_in_week(NO_STRENGTH, 3) is not None
     assert log.flag_in_week(LOW_STRENGTH, 3) is None
+
+
+def test_warmup_message_says_none_when_no_run_warmed_up(log: TrainingLog) -> None:
+    _runs_with_splits(log, [300, 300, 300, 300])
+    log.build()
+    message = log.flag_in_week(WARMUP, 0)["message"]
+    assert message.startswith("None of your 4 runs in the last 4 weeks began with an easier first kilometre")

@@ -100,3 +100,12 @@ def test_injury_signals_lists_pain_notes_and_returns(log: TrainingLog) -> None:
     signals = log.rows("select signal, break_days, pain_words from injury_signals order by day")
     assert [(s["signal"], s["break_days"]) for s in signals] == [("return_after_break", 15), ("pain_note", None)]
     assert signals[1]["pain_words"] == ["hurts"]
+
+
+def test_pain_notes_name_the_most_telling_note_and_count_the_others(log: TrainingLog) -> None:
+    log.run(day(0, 1), 8.0, name="Tempo", description="back pain and a twinge")
+    log.run(day(0, 4), 6.0, name="Easy", description="still sore")
+    log.build()
+    message = log.flag_in_week(PAIN, 0)["message"]
+    assert '"Tempo"' in message and '"back pain", "twinge"' in message
+    assert "and 1 more of your notes in the last 2 weeks" in message

@@ -32,13 +32,16 @@ select
     'preparation.warmup' as rule_id,
     'watch' as severity,
     format(
-        'Only {:d} of your {:d} runs in the last {:d} weeks ({:.0f}%) began with an easier first kilometre '
-        || 'or a short activity before. Warming up (gentle stretches, then raising the heart rate) is '
-        || 'commonly advised; trials give limited and mixed evidence.',
-        cast(runs_with_warmup as integer),
+        '{} your {:d} runs in the last {:d} weeks{} began with an easier first kilometre or a short '
+        || 'activity before. Warming up (gentle stretches, then raising the heart rate) is commonly advised; '
+        || 'trials give limited and mixed evidence.',
+        case
+            when runs_with_warmup = 0 then 'None of'
+            else format('Only {:d} of', cast(runs_with_warmup as integer))
+        end,
         cast(runs_known as integer),
         window_weeks,
-        share * 100
+        case when runs_with_warmup = 0 then '' else format(' ({:.0f}%)', share * 100) end
     ) as message,
     json_object(
         'runs_known', runs_known,

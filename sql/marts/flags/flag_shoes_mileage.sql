@@ -30,7 +30,7 @@ select
     case when km_at_week_end >= shoe_warning_km then 'warning' else 'watch' end as severity,
     format(
         'Your shoes "{}" have about {:.0f} km on them. Runners commonly replace shoes somewhere between '
-        || '500 and 800 km (a rule of thumb; cushioning wears with use). Strava''s total includes walks in them.',
+        || '480 and 800 km (a rule of thumb; cushioning wears with use). Strava''s total includes walks in them.',
         shoe_name,
         km_at_week_end
     ) as message,
