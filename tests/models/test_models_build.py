@@ -239,3 +239,11 @@ def test_a_failing_model_leaves_the_previous_build_in_place(log: TrainingLog, tm
     with pytest.raises(ModelError, match="weekly_load"):
         build_models(log.con, sql_dir=broken, as_of=AS_OF)
     assert log.rows("select count(*) as n from daily_load") == [{"n": 7}]
+
+
+def test_an_unknown_timezone_falls_back_to_utc_instead_of_failing_the_build(log: TrainingLog) -> None:
+    log.con.execute("insert into athletes (athlete_id, timezone) values (1, 'Mars/Olympus_Mons')")
+    log.run(day(0, 2), 8.0)
+    log.activities[-1]["start_date_local"] = None
+    log.build()
+    assert log.rows("select day from daily_load where runs > 0") == [{"day": day(0, 2)}]
