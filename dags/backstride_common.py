@@ -174,3 +174,28 @@ def owners_from_events(triggering_asset_events: Any) -> list[int]:
             for owner in (getattr(event, "extra", None) or {}).get("owner_ids", []):
                 owners.add(int(owner))
     return sorted(owners)
+
+
+def digest_readiness(settings: Settings, week_start: str) -> tuple[list[int], list[int]]:
+    """Athletes with digests on, split into (synced since their week ended, not yet).
+
+    A digest is sent once per week and never again, so it must not go out on data that
+    stops before Sunday night: an athlete is ready when a sync finished after the end of
+    the week in their own time zone. Call it under the sync lock, right after the build.
+    """
+    from pipeline.warehouse import connect_reader
+
+    con = connect_reader(settings)
+    try:
+        rows = con.execute(
+            """select a.athlete_id,
+                      coalesce(s.last_sync_at >= timezone(coalesce(a.timezone, 'UTC'),
+                                                          (cast(? as date) + 7)::timestamp), false) as ready
+               from athletes a left join sync_state s using (athlete_id)
+               where a.digest_enabled
+               order by a.athlete_id""",
+            [week_start],
+        ).fetchall()
+    finally:
+        con.close()
+    return [a for a, ok in rows if ok], [a for a, ok in rows if not ok]

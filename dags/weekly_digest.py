@@ -1,10 +1,12 @@
 """
 ### weekly_digest: email each runner their week, exactly once
 
-Every Monday at 12:00 UTC (by then Sunday is over in every time zone) it rebuilds the models
-and sends each athlete the digest of **the last complete week** (Monday to Sunday before the
-run). `digest_log` records what was sent, so a retry, a re-run or a manual trigger never sends
-the same week twice.
+Every Monday at 12:00 UTC (by then Sunday is over in every time zone) it waits for a running
+sync to finish, rebuilds the models and sends each athlete the digest of **the last complete
+week** (Monday to Sunday before the run). `digest_log` records what was sent, so a retry, a
+re-run or a manual trigger never sends the same week twice. An athlete not synced since their
+week ended gets no digest yet (it would miss the weekend's runs): the run fails and alerts the
+operator; clear it once `strava_sync` has caught up.
 
 - Mail: connection `smtp_default` when defined (extras `disable_ssl` / `disable_tls` for a
   plain local server, `from_email` for the sender); without it the digests are written to the
@@ -32,48 +34,65 @@ from backstride_common import DEFAULT_ARGS, START_DATE, WRITER_POOL
 )
 def weekly_digest() -> None:
     @task(pool=WRITER_POOL)
-    def build_models() -> str:
+    def build_models() -> dict[str, Any]:
         """
         #### Build the models
-        So the digest reads this morning's data. Returns the Monday of the week to send.
+        Waits for a running sync to finish (the sync lock), rebuilds the models, and lists which
+        athletes were synced after their week ended. Returns the week and that split.
         """
         import os
 
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        from backstride_common import backstride_settings
+        from backstride_common import backstride_settings, digest_readiness
 
         from pipeline.build import run_build
+        from pipeline.sync import sync_lock
 
-        run_build(backstride_settings())
+        settings = backstride_settings()
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
         day = when.date()
-        return (day - timedelta(days=day.weekday() + 7)).isoformat()
+        week = (day - timedelta(days=day.weekday() + 7)).isoformat()
+        with sync_lock(settings, wait_s=3600):
+            run_build(settings)
+            ready, waiting = digest_readiness(settings, week)
+        return {"week": week, "ready": ready, "waiting": waiting}
 
     @task(pool=WRITER_POOL)
-    def send_digests(week: str) -> dict[str, Any]:
+    def send_digests(plan: dict[str, Any]) -> dict[str, Any]:
         """
         #### Send the digests
-        One email per athlete with digests enabled; already-sent weeks are skipped. Fails (and
-        retries with backoff) when any athlete's email failed; sent ones are not re-sent.
+        One email per ready athlete; already-sent weeks are skipped. Athletes not synced since
+        their week ended get nothing yet and the task fails without retrying (the operator is
+        alerted): clear the run once a sync has caught up. Failed emails are retried with
+        backoff; sent ones are never re-sent.
         """
         import datetime as dt
 
+        from airflow.sdk.exceptions import AirflowFailException
         from backstride_common import backstride_settings, mail_transport
 
         from pipeline import digest
 
         settings = backstride_settings()
+        week = dt.date.fromisoformat(plan["week"])
         transport = mail_transport(settings)
+        results = []
         try:
-            report = digest.send_digests(settings, week=dt.date.fromisoformat(week), transport=transport)
+            for athlete_id in plan["ready"]:
+                results += digest.send_digests(settings, week=week, athlete_id=athlete_id, transport=transport).results
         finally:
             transport.close()
-        counts = {s: report.count(s) for s in ("sent", "skipped_already_sent", "disabled", "failed")}
-        print(f"week of {week}: {counts}")
-        if not report.ok:
+        counts = {s: sum(r.status == s for r in results) for s in ("sent", "skipped_already_sent", "failed")}
+        counts["waiting_for_sync"] = len(plan["waiting"])
+        print(f"week of {plan['week']}: {counts}")
+        if counts["failed"]:
             raise RuntimeError(f"{counts['failed']} digests failed; the retry sends only those")
-        return {"week": week, **counts}
+        if plan["waiting"]:
+            raise AirflowFailException(
+                f"athletes {plan['waiting']} have not been synced since their week ended: no digest sent to them"
+            )
+        return {"week": plan["week"], **counts}
 
     send_digests(build_models())
 

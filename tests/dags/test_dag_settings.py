@@ -88,3 +88,23 @@ def test_owners_are_read_from_the_triggering_asset_events(common) -> None:
     }
     assert common.owners_from_events(events) == [7, 8, 9]
     assert common.owners_from_events({}) == []
+
+
+def test_a_digest_waits_for_a_sync_after_the_athletes_own_sunday_night(common, tmp_path) -> None:
+    from pipeline.config import load_settings
+    from pipeline.warehouse import writer
+
+    settings = load_settings({"BACKSTRIDE_HOME": str(tmp_path / "wh")})
+    with writer(settings) as con:
+        con.execute(
+            """insert into athletes (athlete_id, email, timezone, digest_enabled) values
+               (1, 'a@x.org', 'Europe/London', true), (2, 'b@x.org', 'America/Los_Angeles', true),
+               (3, 'c@x.org', 'UTC', true), (4, 'd@x.org', 'UTC', false)"""
+        )
+        # 07:00 UTC on Monday 23 Nov: London's Sunday is over, Los Angeles' is not (23:00 Sunday)
+        con.execute(
+            """insert into sync_state (athlete_id, last_sync_at, last_status) values
+               (1, '2026-11-23 07:00:00+00', 'ok'), (2, '2026-11-23 07:00:00+00', 'ok'), (4, '2026-11-23 07:00:00+00', 'ok')"""
+        )
+    ready, waiting = common.digest_readiness(settings, "2026-11-16")
+    assert (ready, waiting) == ([1], [2, 3])
