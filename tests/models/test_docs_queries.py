@@ -1,25 +1,28 @@
-"""Every fenced sql block in docs/sql.md runs against a built warehouse and returns rows."""
+"""Every fenced sql block in docs/sql.md runs on a built warehouse, read-only, and returns rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import TrainingLog, steady_runner
+
+from pipeline.config import Settings
+from pipeline.warehouse import connect_reader, init_schema
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sql.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(), re.S)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> TrainingLog:
-    import duckdb
-
-    from pipeline.warehouse import init_schema
-
-    con = duckdb.connect(str(tmp_path_factory.mktemp("docs") / "warehouse.duckdb"))
+def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The read-only connection `backstride sql` uses, on a warehouse built from example runs."""
+    home = tmp_path_factory.mktemp("docs")
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
     init_schema(con)
     # Dated up to last week, so that questions about "this year" or "this week" have answers.
     today = dt.date.today()
@@ -36,7 +39,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> TrainingLog:
     log.thirds(run_id, spm=(176.0, 160.0))
     log.run(today, 5.0, gear_id="g1")  # so this year and this week are never empty
     log.build(as_of=today)
-    return log
+    con.close()
+    reader = connect_reader(Settings(home=home))
+    yield reader
+    reader.close()
 
 
 def test_the_doc_has_a_dozen_queries() -> None:
@@ -44,6 +50,6 @@ def test_the_doc_has_a_dozen_queries() -> None:
 
 
 @pytest.mark.parametrize("sql", QUERIES, ids=[f"query-{i + 1}" for i in range(len(QUERIES))])
-def test_documented_query_runs(built: TrainingLog, sql: str) -> None:
-    rows = built.con.execute(sql).fetchall()
+def test_documented_query_runs(reader: duckdb.DuckDBPyConnection, sql: str) -> None:
+    rows = reader.execute(sql).fetchall()
     assert rows, "the example data should give every documented query something to show"
