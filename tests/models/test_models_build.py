@@ -247,3 +247,10 @@ def test_an_unknown_timezone_falls_back_to_utc_instead_of_failing_the_build(log:
     log.activities[-1]["start_date_local"] = None
     log.build()
     assert log.rows("select day from daily_load where runs > 0") == [{"day": day(0, 2)}]
+
+
+@pytest.mark.parametrize("name", sorted(discover()))
+def test_every_model_states_its_grain_and_columns(name: str) -> None:
+    text = discover()[name].path.read_text()
+    assert text.startswith(f"-- {name}: ")
+    assert "\n-- grain: " in text and "\n-- columns" in text
