@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+from dags_support import DAGS_DIR
 
 # Before anything imports airflow (its configuration is read at import time). Always a
 # throwaway home: never migrate or write into an AIRFLOW_HOME the developer has exported.

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DAGS_DIR
+from dags_support import DAGS_DIR
 
 EXPECTED = {"strava_sync", "strava_events", "warehouse_build", "weekly_digest"}
 POOLS = {"default_pool", "strava_api", "duckdb_writer"}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from conftest import DAGS_DIR
+from dags_support import DAGS_DIR
 from e2e_support import smtp_server
 
 sys.path.insert(0, str(DAGS_DIR))  # as Airflow does for the dags bundle

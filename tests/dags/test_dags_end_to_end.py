@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DAGS_DIR
+from dags_support import DAGS_DIR
 from e2e_support import Stack, activity_in_warehouse, receiver, running_stack
 
 from pipeline.warehouse import connect_reader, tables_with_athlete_id
