@@ -254,3 +254,39 @@ def test_every_model_states_its_grain_and_columns(name: str) -> None:
     text = discover()[name].path.read_text()
     assert text.startswith(f"-- {name}: ")
     assert "\n-- grain: " in text and "\n-- columns" in text
+
+
+CONTRACTS = {
+    "weekly_load": {
+        "athlete_id": "BIGINT",
+        "week_start": "DATE",
+        "runs": "INTEGER",
+        "distance_km": "DOUBLE",
+        "moving_time_s": "BIGINT",
+        "longest_run_km": "DOUBLE",
+        "elevation_gain_m": "DOUBLE",
+        "prev4_avg_km": "DOUBLE",
+        "change_vs_prev4": "DOUBLE",
+        "acwr": "DOUBLE",
+        "monotony": "DOUBLE",
+        "strain": "DOUBLE",
+    },
+    "daily_load": {"athlete_id": "BIGINT", "day": "DATE", "runs": "INTEGER", "distance_km": "DOUBLE",
+                   "moving_time_s": "BIGINT", "load": "DOUBLE"},  # fmt: skip
+    "shoe_status": {"athlete_id": "BIGINT", "gear_id": "VARCHAR", "name": "VARCHAR", "brand_name": "VARCHAR",
+                    "model_name": "VARCHAR", "distance_km": "DOUBLE", "first_run_date": "DATE",
+                    "last_run_date": "DATE", "age_days": "BIGINT", "runs_12w": "BIGINT", "retired": "BOOLEAN",
+                    "watch_km": "DOUBLE", "warning_km": "DOUBLE"},  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("mart", sorted(CONTRACTS))
+def test_marts_keep_the_columns_other_stages_rely_on(log: TrainingLog, mart: str) -> None:
+    log.shoe("g1", 100.0)
+    log.run(day(0, 1), 8.0)
+    log.build()
+    columns = {
+        r["column_name"]: r["data_type"]
+        for r in log.rows("select column_name, data_type from information_schema.columns where table_name = ?", [mart])
+    }
+    assert {name: columns.get(name) for name in CONTRACTS[mart]} == CONTRACTS[mart]
