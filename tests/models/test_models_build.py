@@ -271,12 +271,29 @@ CONTRACTS = {
         "monotony": "DOUBLE",
         "strain": "DOUBLE",
     },
-    "daily_load": {"athlete_id": "BIGINT", "day": "DATE", "runs": "INTEGER", "distance_km": "DOUBLE",
-                   "moving_time_s": "BIGINT", "load": "DOUBLE"},  # fmt: skip
-    "shoe_status": {"athlete_id": "BIGINT", "gear_id": "VARCHAR", "name": "VARCHAR", "brand_name": "VARCHAR",
-                    "model_name": "VARCHAR", "distance_km": "DOUBLE", "first_run_date": "DATE",
-                    "last_run_date": "DATE", "age_days": "BIGINT", "runs_12w": "BIGINT", "retired": "BOOLEAN",
-                    "watch_km": "DOUBLE", "warning_km": "DOUBLE"},  # fmt: skip
+    "daily_load": {
+        "athlete_id": "BIGINT",
+        "day": "DATE",
+        "runs": "INTEGER",
+        "distance_km": "DOUBLE",
+        "moving_time_s": "BIGINT",
+        "load": "DOUBLE",
+    },
+    "shoe_status": {
+        "athlete_id": "BIGINT",
+        "gear_id": "VARCHAR",
+        "name": "VARCHAR",
+        "brand_name": "VARCHAR",
+        "model_name": "VARCHAR",
+        "distance_km": "DOUBLE",
+        "first_run_date": "DATE",
+        "last_run_date": "DATE",
+        "age_days": "BIGINT",
+        "runs_12w": "BIGINT",
+        "retired": "BOOLEAN",
+        "watch_km": "DOUBLE",
+        "warning_km": "DOUBLE",
+    },
 }
 
 
