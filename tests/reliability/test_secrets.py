@@ -24,7 +24,7 @@ class Accept:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.count += 1
         return "250 OK"
 
@@ -66,7 +66,9 @@ def test_no_secret_appears_anywhere_after_a_full_run(tmp_path, start_stub, smtp_
     outputs.append(cli(env, "webhook", "process"))
     outputs.append(cli(env, "sql", "select * from landing", "--format", "csv"))
     outputs.append(cli(env, "athletes", "list"))
-    assert all(p.returncode == 0 for p in outputs), [(p.args[1:], p.stdout[-800:], p.stderr[-800:]) for p in outputs if p.returncode]
+    assert all(p.returncode == 0 for p in outputs), [
+        (p.args[1:], p.stdout[-800:], p.stderr[-800:]) for p in outputs if p.returncode
+    ]
     assert mailbox.count == 2  # the password worked
 
     token_files = sorted((home / "secrets" / "tokens").glob("*.json"))

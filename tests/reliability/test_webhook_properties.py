@@ -29,7 +29,9 @@ events = st.fixed_dictionaries(
         "owner_id": st.integers(min_value=1, max_value=2**40),
         "subscription_id": st.just(SUBSCRIPTION),
         "event_time": st.integers(min_value=1_500_000_000, max_value=2_000_000_000),
-        "updates": st.dictionaries(st.sampled_from(["title", "type", "private", "authorized"]), st.text(max_size=20), max_size=3),
+        "updates": st.dictionaries(
+            st.sampled_from(["title", "type", "private", "authorized"]), st.text(max_size=20), max_size=3
+        ),
     }
 )
 
@@ -45,7 +47,9 @@ def make_client(tmp_path_factory) -> tuple[TestClient, object]:
 @given(body=st.one_of(json_values.map(json.dumps), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
 def test_any_body_gets_an_answer_below_500(tmp_path_factory, body):
     client, _ = make_client(tmp_path_factory)
-    response = client.post(WEBHOOK_PATH, content=body.encode("utf-8", "surrogatepass"), headers={"content-type": "application/json"})
+    response = client.post(
+        WEBHOOK_PATH, content=body.encode("utf-8", "surrogatepass"), headers={"content-type": "application/json"}
+    )
     assert response.status_code < 500
     assert response.status_code in (200, 400, 403, 413, 422)
 
