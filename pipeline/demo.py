@@ -54,7 +54,9 @@ def run_demo(settings: Settings, console: Console) -> int:
     for table_name, rows, reasons in quarantine.rows:
         console.print(f"   quarantined in {table_name}: {rows} ({reasons})", highlight=False)
 
-    table = Table("athlete", "week of", "severity", "evidence", "rule", title="5. Patterns in each athlete's last complete week")
+    table = Table(
+        "athlete", "week of", "severity", "evidence", "rule", title="5. Patterns in each athlete's last complete week"
+    )
     for athlete in world.athletes.values():
         week = last_complete_week(athlete.timezone)
         flags = run_query(
