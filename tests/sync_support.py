@@ -26,7 +26,9 @@ def snapshot(settings: Settings, tables: tuple[str, ...] = TYPED) -> dict[str, l
                 for (c,) in con.execute(f"select column_name from (describe {table})").fetchall()
                 if c not in ("loaded_at", "landing_id", "batch_id", "registered_at", "profile_updated_at")
             ]
-            out[table] = con.execute(f"select {', '.join(cols)} from {table} order by all").fetchall()
+            rows = con.execute(f"select {', '.join(cols)} from {table} order by all").fetchall()
+            # sums of doubles depend on the order rows were stored in: compare to 9 decimals
+            out[table] = [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows]
         return out
     finally:
         con.close()
