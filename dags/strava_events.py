@@ -37,8 +37,9 @@ def strava_events() -> None:
     def process_events() -> dict[str, Any]:
         """
         #### Process the event inbox
-        Skipped when the inbox is empty (then no asset event, no build). Fails, and retries
-        with backoff, when events were waiting and none could be processed.
+        Skipped, so no asset event and no build, when the inbox is empty or its events changed
+        nothing (duplicates, unknown athletes). Fails, and retries with backoff, when events were
+        waiting and none could be processed.
         """
         from airflow.sdk.exceptions import AirflowSkipException
         from backstride_common import backstride_settings
@@ -53,6 +54,8 @@ def strava_events() -> None:
             print(f"event error: {message}")
         if report.received and not report.processed and (report.requeued or report.failed):
             raise RuntimeError(f"none of {report.received} events could be processed; they wait in the inbox")
+        if not (report.fetched or report.deleted or report.athletes_removed):
+            raise AirflowSkipException(f"{report.received} events, nothing changed in the warehouse")
         return {
             "received": report.received,
             "fetched": report.fetched,

@@ -42,6 +42,7 @@ def strava_sync() -> None:
         events whose sync has work left. Fails (and retries with backoff) only when every
         athlete failed; a deferred athlete is normal and resumes next run.
         """
+        from airflow.sdk.exceptions import AirflowSkipException
         from backstride_common import backstride_settings, owners_from_events
 
         from pipeline.sync import sync_all
@@ -50,7 +51,10 @@ def strava_sync() -> None:
         settings = backstride_settings()
         owners = owners_from_events(triggering_asset_events)
         if owners:
-            results = [r for a in athletes_needing_sync(settings, owners) for r in sync_all(settings, athlete_id=a)]
+            todo = athletes_needing_sync(settings, owners)
+            if not todo:
+                raise AirflowSkipException(f"the syncs of athletes {owners} have no work left")
+            results = [r for a in todo for r in sync_all(settings, athlete_id=a)]
         else:
             results = sync_all(settings)
         for r in results:
