@@ -682,7 +682,9 @@ def _content_id(name: str, domain: str) -> str:
     return f"<{name}.{secrets.token_hex(6)}@{domain}>"
 
 
-def render_digest(context: dict[str, Any], settings: Settings, now: dt.datetime | None = None) -> EmailMessage:
+def render_digest(
+    context: dict[str, Any], settings: Settings, now: dt.datetime | None = None, resend: bool = False
+) -> EmailMessage:
     """One multipart/alternative message: plain text, then HTML with related inline PNG charts.
 
     Raises ValueError when the athlete's address is unusable (never sent, nor half-built).
@@ -725,7 +727,14 @@ def render_digest(context: dict[str, Any], settings: Settings, now: dt.datetime 
             raise ValueError("the athlete's email address is not valid")
         message["To"] = Address(display_name=context["firstname"], addr_spec=email)
     message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
-    message["Message-ID"] = make_msgid("digest", domain=domain)
+    # The same athlete and week always get the same Message-ID, so that if a crash falls
+    # between the SMTP server accepting a message and our record of it, the re-sent copy is
+    # recognised as the same message by mail clients; an explicit --resend is a new message.
+    message["Message-ID"] = (
+        make_msgid("digest-resend", domain=domain)
+        if resend
+        else f"<digest.{int(context['athlete_id'])}.{context['week_start'].isoformat()}@{domain}>"
+    )
     message["Auto-Submitted"] = "auto-generated"
     message[ATHLETE_HEADER] = str(context["athlete_id"])
     message[WEEK_HEADER] = context["week_start"].isoformat()
@@ -915,7 +924,7 @@ def send_digests(
                     context = compose(inputs[athlete.athlete_id], sources)
                     context["email"] = athlete.email
                     result.subject = context["subject"]
-                    message = render_digest(context, settings)
+                    message = render_digest(context, settings, resend=resend)
                 except ValueError as err:  # an unusable address or header value
                     result.error = str(err)
                     _record(settings, result, transport_name)
