@@ -34,7 +34,7 @@ from pipeline.strava_client import (
     ensure_fresh,
     make_client,
 )
-from pipeline.warehouse import delete_athlete_rows, file_lock, publish_replica, write_lock, writer
+from pipeline.warehouse import compact, delete_athlete_rows, file_lock, publish_replica, write_lock, writer
 
 log = logging.getLogger(__name__)
 
@@ -524,6 +524,7 @@ def remove_athlete(settings: Settings, athlete_id: int) -> dict[str, int]:
     """Delete every row of an athlete from every table, their tokens and outbox files."""
     with writer(settings) as con:
         deleted = delete_athlete_rows(con, athlete_id)
+    compact(settings)  # deleted rows would otherwise stay readable in the file's blocks
     deleted["tokens"] = int(token_store.delete_tokens(settings, athlete_id))
     outbox = settings.outbox_dir
     files = 0

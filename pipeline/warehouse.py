@@ -342,3 +342,36 @@ def connect_writer(settings: Settings, wait_s: float = 60.0) -> duckdb.DuckDBPyC
             if "lock" not in str(err).lower() or time.monotonic() >= deadline:
                 raise WarehouseBusy(f"cannot open {settings.warehouse_path} for writing: {err}") from None
             time.sleep(0.1)
+
+
+def compact(settings: Settings) -> None:
+    """Rewrite the warehouse so deleted rows leave no bytes behind, then republish the replica.
+
+    DuckDB marks deleted rows and keeps them in its storage blocks until those are rewritten,
+    so after an athlete is removed their email and names could still be read from the file.
+    `COPY FROM DATABASE` writes only live rows (schema, views, sequences too) into a new file,
+    which replaces the old one under the write lock.
+    """
+    source = settings.warehouse_path
+    if not source.exists():
+        return
+    target = source.with_name(source.name + ".compact")
+    with write_lock(settings):
+        target.unlink(missing_ok=True)
+        con = connect_writer(settings)
+        try:
+            con.execute("checkpoint")
+            name = con.execute("select current_database()").fetchall()[0][0]
+            con.execute(f"attach '{target}' as compacted")
+            con.execute(f'copy from database "{name}" to compacted')
+            con.execute("detach compacted")
+        finally:
+            con.close()
+        os.chmod(target, source.stat().st_mode & 0o777)
+        os.replace(target, source)
+        fd = os.open(source.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        publish_replica(settings)

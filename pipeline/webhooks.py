@@ -491,37 +491,10 @@ def process_inbox(settings: Settings, actions: SyncActions | None = None) -> Pro
 
 
 def purge_deleted_rows(settings: Settings) -> None:
-    """Rewrite the warehouse file so deleted rows leave no bytes behind, then republish the replica.
+    """Rewrite the warehouse so a removed athlete leaves no bytes behind (see `warehouse.compact`)."""
+    from pipeline.warehouse import compact
 
-    DuckDB marks deleted rows and keeps them in its storage blocks until those are rewritten:
-    after a deauthorization the athlete's email and names could still be read from the file
-    with a hex editor. `COPY FROM DATABASE` writes only live rows (schema, views, sequences
-    too) into a new file, which replaces the old one under the write lock (about 0.5 s for a
-    16 MB warehouse).
-    """
-    import duckdb
-
-    from pipeline.warehouse import publish_replica, write_lock
-
-    source = settings.warehouse_path
-    if not source.exists():
-        return
-    target = source.with_name(source.name + ".compact")
-    with write_lock(settings):
-        target.unlink(missing_ok=True)
-        con = duckdb.connect(str(source))
-        try:
-            con.execute("checkpoint")
-            name = con.execute("select current_database()").fetchone()[0]
-            con.execute(f"attach '{target}' as compacted")
-            con.execute(f'copy from database "{name}" to compacted')
-            con.execute("detach compacted")
-        finally:
-            con.close()
-        os.chmod(target, source.stat().st_mode & 0o777)
-        os.replace(target, source)
-        _fsync_dir(source.parent)
-        publish_replica(settings)
+    compact(settings)
 
 
 def _fetch_outcome(result: Any) -> str:

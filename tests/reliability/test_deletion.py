@@ -80,6 +80,9 @@ def test_remove_and_deauthorization_leave_nothing_of_the_athlete(tmp_path, start
         assert not list(s.outbox_dir.glob(f"*/{athlete_id}.*"))
         inbox_text = "".join(p.read_text() for p in s.inbox_dir.rglob("*.jsonl")) if s.inbox_dir.exists() else ""
         assert f'"owner_id":{athlete_id}' not in inbox_text.replace(" ", "")
+        email = world.athlete(athlete_id).email.encode()
+        assert email not in s.warehouse_path.read_bytes()  # not even in freed storage blocks
+        assert email not in s.replica_path.read_bytes()
     assert rows_of(s, kept)["activities"] == 25
     assert list(s.outbox_dir.glob(f"*/{kept}.eml"))
     record.update(athletes_deleted=2, rows_left=0, tokens_left=0, outbox_files_left=0)
