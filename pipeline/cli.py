@@ -105,7 +105,9 @@ def auth_exchange(
 
 @athletes_app.command("add")
 def athletes_add(
-    refresh_token: Annotated[str, typer.Option(help="The athlete's Strava refresh token (stored owner-only, never shown).")],
+    refresh_token: Annotated[
+        str, typer.Option(help="The athlete's Strava refresh token (stored owner-only, never shown).")
+    ],
     email: Annotated[str, typer.Option(help="Where to send this runner's weekly digest.")],
     timezone: Annotated[Optional[str], typer.Option(help="IANA zone, e.g. Europe/London (default: Strava's).")] = None,
 ) -> None:
@@ -297,7 +299,6 @@ def demo() -> None:
     raise typer.Exit(code)
 
 
-
 # --- webhooks (issue 6): serve, subscribe, list, unsubscribe, process ------------------
 
 
@@ -325,7 +326,9 @@ def webhook_serve(
 
 @webhook_app.command("subscribe")
 def webhook_subscribe(
-    callback_url: Annotated[str, typer.Option("--callback-url", help="Public URL of `webhook serve`, ending in /webhook.")],
+    callback_url: Annotated[
+        str, typer.Option("--callback-url", help="Public URL of `webhook serve`, ending in /webhook.")
+    ],
 ) -> None:
     """Create the application's push subscription (Strava calls the receiver to check it first)."""
     from pipeline import webhooks
