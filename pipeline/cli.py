@@ -28,7 +28,8 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(athletes_app, name="athletes")
 app.add_typer(webhook_app, name="webhook")
 
-out = Console(soft_wrap=True)
+# Piped output (make, CI, files) gets 120 columns instead of rich's 80, so tables are not cut.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 

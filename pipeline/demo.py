@@ -8,6 +8,9 @@ to the outbox, and prints what it did and where the results are. Safe to run aga
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -77,7 +80,18 @@ def run_demo(settings: Settings, console: Console) -> int:
         failed += item.status == "failed"
     console.print(
         f"\nWarehouse: {demo.warehouse_path}\nOutbox:    {demo.outbox_dir}  (open the .html previews in a browser)\n"
-        'Ask your own questions: backstride sql "select * from weekly_load order by week_start desc limit 10"',
+        f'Ask your own questions: {_command()} sql "select * from risk_flags order by week_start desc limit 10"',
         highlight=False,
     )
     return 1 if failed else 0
+
+
+def _command() -> str:
+    """How the user can call `backstride` from here (the venv may not be activated)."""
+    exe = Path(sys.executable).parent / "backstride"
+    if shutil.which("backstride") == str(exe):
+        return "backstride"
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
