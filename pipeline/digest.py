@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import functools
 import json
 import os
 import re
 import secrets
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -752,23 +750,12 @@ def render_digest(
 @contextlib.contextmanager
 def _digest_run_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
     """One digest run at a time, so a retried task cannot send alongside a still-running one."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(settings.home / "digest.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + wait_s
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise RuntimeError("another `backstride digest` run is still sending; try again later") from None
-                time.sleep(0.2)
+    from pipeline.warehouse import file_lock
+
+    with file_lock(
+        settings.home / "digest.lock", wait_s, "another `backstride digest` run is still sending; try again later"
+    ):
         yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _journal_path(settings: Settings) -> Path:
