@@ -8,6 +8,7 @@
 --     below the runs logged up to this week); without a gear row, the runs logged so far
 --   age_days_at_week_end: days from the first run to the week's Sunday
 --   name, brand_name, model_name, retired: from the gear table when known
+--   shoe_name: what to call the shoe in messages: its name, else brand and model, else its id
 -- materialized: table
 with shoe_runs as (
     select
@@ -66,6 +67,11 @@ select
     stg_gear.name,
     stg_gear.brand_name,
     stg_gear.model_name,
+    coalesce(
+        stg_gear.name,
+        nullif(concat_ws(' ', stg_gear.brand_name, stg_gear.model_name), ''),
+        cumulative.shoe_id
+    ) as shoe_name,
     coalesce(stg_gear.retired, false) as retired
 from cumulative
 inner join first_runs on cumulative.shoe_id = first_runs.shoe_id

@@ -25,11 +25,6 @@ frequency as (
 fired as (
     select
         int_shoe_weeks.*,
-        coalesce(
-            int_shoe_weeks.name,
-            nullif(concat_ws(' ', int_shoe_weeks.brand_name, int_shoe_weeks.model_name), ''),
-            int_shoe_weeks.shoe_id
-        ) as shoe_name,
         frequency.runs_per_week,
         params.shoe_age_warning_days,
         row_number() over (

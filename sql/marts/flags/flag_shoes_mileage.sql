@@ -7,11 +7,6 @@
 with fired as (
     select
         int_shoe_weeks.*,
-        coalesce(
-            int_shoe_weeks.name,
-            nullif(concat_ws(' ', int_shoe_weeks.brand_name, int_shoe_weeks.model_name), ''),
-            int_shoe_weeks.shoe_id
-        ) as shoe_name,
         int_params.shoe_watch_km,
         int_params.shoe_warning_km,
         row_number() over (

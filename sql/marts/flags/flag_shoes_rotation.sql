@@ -83,11 +83,7 @@ fired as (
 named as (
     select
         fired.*,
-        coalesce(
-            last_shoe.name,
-            nullif(concat_ws(' ', last_shoe.brand_name, last_shoe.model_name), ''),
-            last_shoe.shoe_id
-        ) as shoe_name
+        last_shoe.shoe_name
     from fired
     asof left join int_shoe_weeks as last_shoe
         on fired.athlete_id = last_shoe.athlete_id and fired.week_start >= last_shoe.week_start
