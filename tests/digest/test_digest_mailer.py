@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import Mailbox, free_port
+from loopback_support import Mailbox, free_port
 
 from pipeline.mailer import (
     ATHLETE_HEADER,

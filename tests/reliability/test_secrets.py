@@ -6,27 +6,17 @@ readable by their owner only."""
 from __future__ import annotations
 
 import os
-import socket
 import stat
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cli_support import cli, env_for
+from loopback_support import running_smtp
 
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_SECRET, synthetic_world
 
 pytestmark = pytest.mark.slow
 SMTP_PASSWORD = "smtp-pa55word-do-not-leak"
-
-
-class Accept:
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.count += 1
-        return "250 OK"
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -36,18 +26,8 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 @pytest.fixture
 def smtp_with_login():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Accept()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False, ready_timeout=5
-    )
-    controller.start()
-    try:
-        yield handler, f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{port}"
-    finally:
-        controller.stop()
+    with running_smtp(authenticator=authenticator, auth_require_tls=False) as server:
+        yield server.mailbox, f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{server.port}"
 
 
 def test_no_secret_appears_anywhere_after_a_full_run(tmp_path, start_stub, smtp_with_login, record):
@@ -69,7 +49,7 @@ def test_no_secret_appears_anywhere_after_a_full_run(tmp_path, start_stub, smtp_
     assert all(p.returncode == 0 for p in outputs), [
         (p.args[1:], p.stdout[-800:], p.stderr[-800:]) for p in outputs if p.returncode
     ]
-    assert mailbox.count == 2  # the password worked
+    assert len(mailbox.messages) == 2  # the password worked
 
     token_files = sorted((home / "secrets" / "tokens").glob("*.json"))
     assert len(token_files) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import ClassVar
 import httpx
 import pytest
 import uvicorn
+from loopback_support import free_port
 from webhook_support import event
 
 from pipeline.config import Settings
@@ -33,12 +33,6 @@ from pipeline.webhooks import (
 )
 
 BUDGET_S = 2.0  # Strava wants the answer within 2 s
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
