@@ -492,7 +492,8 @@ def fetch_activity(settings: Settings, athlete_id: int, activity_id: int) -> Syn
     result.requests = api.requests
     batch_id = f"{athlete_id}-event-{activity_id}-{uuid.uuid4().hex[:6]}"
     with writer(settings) as con:
-        con.execute("delete from deleted_activities where activity_id = ?", [activity_id]) if got.items else None
+        if got.items:  # Strava has it after all: it is not deleted
+            con.execute("delete from deleted_activities where activity_id = ?", [activity_id])
         land(con, athlete_id, batch_id, got.items)
         if got.enqueue:
             con.executemany(
