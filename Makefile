@@ -9,6 +9,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
+# This machine sets PYTHONDONTWRITEBYTECODE: compile once at install, or every process compiles
+# Great Expectations and Airflow from source (a no-op build 33.6 s -> 11.9 s).
+export UV_COMPILE_BYTECODE := 1
 export GX_ANALYTICS_ENABLED := false
 
 .PHONY: setup demo test test-fast lint format bench clean airflow
