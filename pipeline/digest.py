@@ -12,6 +12,19 @@ it again: the next run replays the journal first.
 Wording follows shared/evidence.md "How to word it": findings ranked by severity then evidence
 grade, the grade said in words, patterns "linked to higher injury risk in studies", never a
 diagnosis, closing with the persistent-pain and red-flag advice.
+
+Never an all-clear built on missing data (`pipeline.data_gaps` reads what is missing):
+
+- **Held** (no email, nothing recorded, the report says why): the athlete's last sync failed
+  (error, needs_reauth) or has not listed the whole week (deferred mid-listing, or no sync since
+  the week ended). Which runs there were is unknown, so any email would be a guess. The next
+  run after a sync that succeeds sends it, once.
+- **Sent, saying what it could not see**: the week is fully listed but details or streams are
+  still queued, rows are quarantined, a shoe is missing on Strava or a window rule lacks
+  history. The runs and distances are known, so most factors are judged; the factors a gap
+  blinds get no "nothing to report" line and are named as not judged. Holding instead would
+  tie the whole email to the quota (a new athlete's backlog takes hours to days), and the week
+  is sent once: what arrives later counts in the next weeks' windows.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ import jinja2
 
 from pipeline.charts import CSS_WIDTH, ShoeBar, WeekBar, shoe_mileage_png, weekly_distance_png
 from pipeline.config import Settings
+from pipeline.data_gaps import WeekGaps, days_words, read_gaps
 from pipeline.mailer import ATHLETE_HEADER, WEEK_HEADER, DeliveryError, Transport, transport_for
 from pipeline.warehouse import connect_reader, publish_replica, write_lock, writer
 
@@ -229,7 +243,12 @@ def rule_text(rule_id: str, factor: str) -> RuleText:
 
 @dataclass
 class DigestResult:
-    """What happened for one athlete: status is sent | skipped_already_sent | disabled | failed."""
+    """What happened for one athlete: status is sent | skipped_already_sent | disabled | held | failed.
+
+    `held`: the last sync failed or has not listed the whole week, so nothing was sent or
+    recorded (`reason` says why); a later run sends it once the data is there. `gaps` sums up
+    what a sent digest could not see and which factors it did not judge.
+    """
 
     athlete_id: int
     week_start: dt.date | None
@@ -238,12 +257,18 @@ class DigestResult:
     message_id: str | None = None
     error: str | None = None
     subject: str | None = None
+    reason: str | None = None
+    gaps: str | None = None
 
     def __str__(self) -> str:
         week = self.week_start.isoformat() if self.week_start else "-"
         line = f"athlete {self.athlete_id} week {week}: {self.status}"
         if self.status == "sent":
             line += f" -> {self.path or self.message_id}"
+        if self.reason:
+            line += f" ({self.reason})"
+        if self.gaps:
+            line += f" [incomplete data: {self.gaps}]"
         return line + (f" ({self.error})" if self.error else "")
 
 
@@ -267,6 +292,11 @@ class DigestReport:
 
     def by_athlete(self) -> dict[int, DigestResult]:
         return {r.athlete_id: r for r in self.results}
+
+    @property
+    def held(self) -> list[DigestResult]:
+        """Athletes whose digest waits for a sync that succeeds (not failures of this run)."""
+        return [r for r in self.results if r.status == "held"]
 
     def summary(self) -> dict[str, int]:
         """Counts per status, e.g. for an Airflow task's return value."""
@@ -324,7 +354,8 @@ class DigestInputs:
     weeks: dict[dt.date, dict[str, Any]] = field(default_factory=dict)  # weekly_load rows by week
     flags: list[dict[str, Any]] = field(default_factory=list)  # risk_flags for the chart's weeks
     shoes: list[dict[str, Any]] = field(default_factory=list)
-    quarantined: int = 0
+    quarantined: int = 0  # activities of this week held in quarantine
+    gaps: WeekGaps = field(default_factory=WeekGaps)  # what the warehouse could not see of the week
 
 
 REQUIRED_RELATIONS = ("athletes", "weekly_load", "risk_flags", "shoe_status", "quarantine", "digest_log")
@@ -431,26 +462,16 @@ def read_inputs(
     ):
         inputs[row["athlete_id"]].shoes.append(row)
 
-    # Quarantined rows count for the week the activity happened in (its local start date from the
-    # row as it arrived), or, when the row has no usable date, the week it was quarantined.
-    seen: dict[int, set[str]] = defaultdict(set)
-    for row in _rows(
+    # Quarantined rows count for the week the activity happened in (its local start date), or,
+    # when the row has no usable date, the week it was quarantined: see pipeline.data_gaps.
+    gaps = read_gaps(
         con,
-        f"""select athlete_id, coalesce(cast(activity_id as varchar), record_key) as key,
-                   coalesce(json_extract_string(row_json, '$.start_date_local'),
-                            json_extract_string(row_json, '$.start_date')) as activity_date,
-                   quarantined_at
-            from quarantine where {in_ids} and released_at is null""",
-        [ids],
-    ):
-        item = inputs[row["athlete_id"]]
-        day = _as_date(row["activity_date"])
-        if day is None and row["quarantined_at"] is not None:
-            day = row["quarantined_at"].astimezone(athlete_zone(item.athlete.timezone)).date()
-        if day is not None and item.week_start <= day < item.week_start + dt.timedelta(days=7):
-            seen[row["athlete_id"]].add(str(row["key"]))
-    for athlete_id, keys in seen.items():
-        inputs[athlete_id].quarantined = len(keys)
+        {a.athlete_id: weeks[a.athlete_id] for a in athletes},
+        {a.athlete_id: athlete_zone(a.timezone) for a in athletes},
+    )
+    for athlete_id, week_gaps in gaps.items():
+        inputs[athlete_id].gaps = week_gaps
+        inputs[athlete_id].quarantined = week_gaps.count("quarantine_week")
     return inputs
 
 
@@ -485,6 +506,28 @@ def _flag_sort_key(flag: dict[str, Any]) -> tuple[int, int, str]:
         GRADE_RANK.get(str(flag.get("evidence")), 4),
         str(flag.get("rule_id")),
     )
+
+
+def history_sentence(gaps: WeekGaps) -> str | None:
+    """Window rules waiting for history, said once: "Some checks need 4 weeks of history: ..."."""
+    groups: dict[tuple[int, dt.date], list[str]] = defaultdict(list)
+    for wait in gaps.history:
+        label = rule_text(wait.rule_id, wait.factor).label
+        if label not in groups[(wait.needed_days, wait.starts)]:
+            groups[(wait.needed_days, wait.starts)].append(label)
+    sentences = []
+    for (needed, starts), labels in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        when = f"{starts.day} {starts:%B %Y}"
+        if not sentences:
+            sentences.append(
+                f"Some checks need {days_words(needed)} of history: {names}; they start from {when}, "
+                "and until then they stay silent."
+            )
+        else:
+            verb = "needs" if len(labels) == 1 else "need"
+            sentences.append(f"{names[0].upper()}{names[1:]} {verb} {days_words(needed)}; from {when}.")
+    return " ".join(sentences) or None
 
 
 def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict[str, Any]:
@@ -541,7 +584,22 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
                 "advice": factor.advice if factor else "",
             }
         )
-    fine = [{"factor": f.key, "title": f.title, "checked": f.checked} for f in FACTORS if f.key not in by_factor]
+    gaps = inputs.gaps
+    unjudged_parts = gaps.unjudged()
+    unjudged = [
+        {
+            "factor": key,
+            "title": FACTOR_BY_KEY[key].title if key in FACTOR_BY_KEY else key.replace("_", " ").capitalize(),
+            "parts": "; ".join(parts),
+        }
+        for key, parts in unjudged_parts.items()
+    ]
+    # A factor is only "nothing to report" when it was checked on complete data.
+    fine = [
+        {"factor": f.key, "title": f.title, "checked": f.checked}
+        for f in FACTORS
+        if f.key not in by_factor and f.key not in unjudged_parts
+    ]
 
     # The subject names the most important findings overall (not section by section).
     concerns = sorted(
@@ -553,6 +611,10 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
             labels.append(finding["label"])
     if labels:
         headline = " and ".join(labels[:2]) if len(labels) <= 2 else f"{labels[0]}, {labels[1]} and more"
+    elif gaps.gaps:  # never "a steady week" or "no runs logged" on missing data
+        headline = "some data still missing"
+    elif runs and gaps.history:
+        headline = "some checks wait for more history"
     elif runs:
         headline = "a steady week"
     else:
@@ -630,6 +692,14 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
         "sections": sections,
         "fine": fine,
         "quarantined": inputs.quarantined,
+        "incomplete": not gaps.complete,
+        "data_missing": bool(gaps.gaps),
+        "gaps": [
+            {"key": g.key, "text": g.text, "note": "data-quality" if g.key == "quarantine_week" else None}
+            for g in gaps.gaps
+        ],
+        "unjudged": unjudged,
+        "history_note": history_sentence(gaps),
         "bars": bars,
         "distance_alt": distance_alt,
         "shoes": shoes,
@@ -902,7 +972,12 @@ def send_digests(
                 if athlete.athlete_id not in inputs:
                     report.results.append(DigestResult(athlete.athlete_id, week_start, "skipped_already_sent"))
                     continue
-                result = DigestResult(athlete.athlete_id, week_start, "failed")
+                gaps = inputs[athlete.athlete_id].gaps
+                if gaps.hold:  # no "nothing found" email on a failed or unfinished sync
+                    reason = f"{gaps.hold}; nothing sent, a later run sends it once the data is there"
+                    report.results.append(DigestResult(athlete.athlete_id, week_start, "held", reason=reason))
+                    continue
+                result = DigestResult(athlete.athlete_id, week_start, "failed", gaps=gaps.summary() or None)
                 report.results.append(result)
                 if consecutive_transport_failures >= MAX_CONSECUTIVE_TRANSPORT_FAILURES:
                     result.error = "not attempted: the mail server failed repeatedly; the next run will retry"

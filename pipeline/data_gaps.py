@@ -1,0 +1,345 @@
+"""What the warehouse could not see of an athlete's week, and which factors that leaves unjudged.
+
+The digest must never give an all-clear built on missing data (shared/evidence.md, "How to
+word it"). Everything that makes a week incomplete is in the warehouse:
+
+- the last sync failed (`sync_state.last_status` error or needs_reauth, `athletes.needs_reauth`),
+  or it was deferred, or ran, before the week was fully listed: the digest is **held** (no email,
+  nothing recorded), since it cannot even say which runs there were;
+- details or streams still queued (`fetch_queue`) for the week's runs: the email is sent and
+  says which factors it could not judge (see `pipeline.digest` for why it is not held);
+- open quarantined rows (`quarantine.released_at is null`);
+- shoes Strava could not find (`gear.missing`, read only where the column exists);
+- window rules not judged yet for lack of history (the `rule_readiness` mart, where it exists).
+
+Each gap names the factors it keeps from being judged (`GAP_FACTORS`); the digest then drops
+those factors' "nothing to report" lines and lists them as not judged instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+ALL_FACTORS = ("injury", "distance", "shoes", "posture", "strength", "preparation", "surface")
+# The checks look back over the week and the 4 weeks before it (the 28-day windows of the rule
+# catalogue); what is missing from that span changes this week's judgement.
+WINDOW_DAYS = 28
+# Shoe rotation counts the shoes of the last 12 weeks (shoes.rotation window_days).
+SHOE_WINDOW_DAYS = 84
+
+# Which factors each kind of gap keeps from being judged, with what part of the check it blinds.
+GAP_FACTORS: dict[str, dict[str, str]] = {
+    "pending_streams": {"posture": "cadence and form late in long runs"},
+    "pending_details": {
+        "preparation": "warm-ups and cool-downs (kilometre splits)",
+        "injury": "pain notes in descriptions",
+    },
+    "pending_profile": {"shoes": "shoe mileage and age"},
+    "quarantine_week": {f: "activities of this week left out" for f in ALL_FACTORS},
+    "quarantine_earlier": {
+        "distance": "comparisons with recent weeks",
+        "strength": "strength sessions of recent weeks",
+        "surface": "surfaces of recent weeks",
+        "preparation": "warm-ups of recent weeks",
+        "injury": "pain notes and breaks of recent weeks",
+    },
+    "quarantine_splits": {"preparation": "warm-ups and cool-downs (kilometre splits)"},
+    "quarantine_streams": {"posture": "form late in long runs"},
+    "quarantine_gear": {"shoes": "shoe mileage and age"},
+    "quarantine_other": {},
+    "missing_gear": {"shoes": "mileage and age of a shoe Strava could not find"},
+}
+QUARANTINE_KIND = {"splits": "quarantine_splits", "stream_features": "quarantine_streams", "gear": "quarantine_gear"}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One thing the digest could not see: a sentence for the runner and the factors it blinds."""
+
+    key: str
+    text: str
+    count: int
+
+    @property
+    def factors(self) -> dict[str, str]:
+        return GAP_FACTORS.get(self.key, {})
+
+
+@dataclass(frozen=True)
+class HistoryWait:
+    """A window rule that stays silent until the athlete has the history its window covers."""
+
+    rule_id: str
+    factor: str
+    needed_days: int
+    starts: dt.date
+
+
+@dataclass
+class WeekGaps:
+    """Everything missing from one athlete's week. `hold` set: send nothing yet."""
+
+    hold: str | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    history: list[HistoryWait] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.hold is None and not self.gaps and not self.history
+
+    def unjudged(self) -> dict[str, list[str]]:
+        """Factor -> what part of it could not be checked, in `ALL_FACTORS` order."""
+        parts: dict[str, list[str]] = defaultdict(list)
+        for gap in self.gaps:
+            for factor, what in gap.factors.items():
+                if what not in parts[factor]:
+                    parts[factor].append(what)
+        for wait in self.history:
+            if "checks that need more history" not in parts[wait.factor]:
+                parts[wait.factor].append("checks that need more history")
+        order = [f for f in ALL_FACTORS if f in parts] + sorted(f for f in parts if f not in ALL_FACTORS)
+        return {f: parts[f] for f in order}
+
+    def count(self, key: str) -> int:
+        return sum(g.count for g in self.gaps if g.key == key)
+
+    def summary(self) -> str:
+        """A short line for the run's report: what was missing and which factors were not judged."""
+        bits = [f"{g.key.replace('_', ' ')}: {g.count}" for g in self.gaps]
+        if self.history:
+            bits.append(f"waiting for history: {', '.join(sorted({w.rule_id for w in self.history}))}")
+        unjudged = self.unjudged()
+        if unjudged:
+            bits.append(f"not judged: {', '.join(unjudged)}")
+        return "; ".join(bits)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
+    sql = "select count(*) from information_schema.columns where table_name = ?"
+    params: list[Any] = [table]
+    if column is not None:
+        sql += " and column_name = ?"
+        params.append(column)
+    row = con.execute(sql, params).fetchone()
+    return bool(row and row[0])
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def week_end_utc(week_start: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """Midnight after the week's Sunday on the athlete's own calendar."""
+    return dt.datetime.combine(week_start + dt.timedelta(days=7), dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+def hold_reason(sync: dict[str, Any] | None, week_start: dt.date, zone: ZoneInfo) -> str | None:
+    """Why no digest can be sent for the week yet, or None.
+
+    No `sync_state` row means the data did not come from a sync (loaded another way): there is
+    no sync to distrust. Listing runs oldest first and the cursor only moves when a listing
+    completes, so the week is fully listed when a sync finished its listing after the week
+    ended, or when a listing in progress already resumes past the week's end.
+    """
+    if sync is None:
+        return None
+    status, message = sync.get("last_status"), sync.get("last_message")
+    said = f": {message}" if message else ""
+    if sync.get("needs_reauth") or status == "needs_reauth":
+        return f"Strava access must be renewed (the athlete has to connect again){said}"
+    if status == "error":
+        return f"the last sync failed{said}"
+    end = week_end_utc(week_start, zone)
+    if sync.get("resume_after") is None:
+        last = sync.get("last_sync_at")
+        listed = last is not None and last >= end
+    else:
+        through = max(int(sync.get("resume_after") or 0), int(sync.get("cursor_epoch") or 0))
+        listed = through >= end.timestamp()
+    if listed:
+        return None
+    if status == "deferred":
+        return f"the last sync was deferred before it listed all of this week's activities{said}"
+    return "not synced since the week ended"
+
+
+def read_gaps(
+    con: duckdb.DuckDBPyConnection, weeks: dict[int, dt.date], zones: dict[int, ZoneInfo]
+) -> dict[int, WeekGaps]:
+    """What is missing from each athlete's week (one query per source for all athletes)."""
+    ids = list(weeks)
+    result = {a: WeekGaps() for a in ids}
+    if not ids:
+        return result
+    in_ids = "athlete_id in (select unnest(?::bigint[]))"
+
+    def span(athlete_id: int, day: dt.date | None, before_days: int) -> str | None:
+        """'week' or 'earlier' (within `before_days` before the week), else None."""
+        if day is None:
+            return None
+        start = weeks[athlete_id]
+        if start <= day < start + dt.timedelta(days=7):
+            return "week"
+        if start - dt.timedelta(days=before_days) <= day < start:
+            return "earlier"
+        return None
+
+    # 1. the last sync
+    syncs = {
+        r["athlete_id"]: r
+        for r in _rows(
+            con,
+            f"""select a.athlete_id, a.needs_reauth, s.athlete_id is not null as synced, s.last_status,
+                       s.last_message, s.last_sync_at, s.cursor_epoch, s.resume_after
+                from athletes a left join sync_state s on s.athlete_id = a.athlete_id where a.{in_ids}""",
+            [ids],
+        )
+    }
+    for athlete_id, row in syncs.items():
+        known = row if row["synced"] or row["needs_reauth"] else None
+        result[athlete_id].hold = hold_reason(known, weeks[athlete_id], zones[athlete_id])
+
+    # 2. details and streams still queued
+    pending: dict[tuple[int, str], set[Any]] = defaultdict(set)
+    for row in _rows(
+        con,
+        f"""select q.athlete_id, q.kind, q.activity_id, a.start_date_local
+            from fetch_queue q left join activities a on a.activity_id = q.activity_id where q.{in_ids}""",
+        [ids],
+    ):
+        athlete_id, kind, day = row["athlete_id"], str(row["kind"]), _as_date(row["start_date_local"])
+        if kind == "streams" and span(athlete_id, day, 0) == "week":
+            pending[(athlete_id, "pending_streams")].add(row["activity_id"])
+        elif kind == "detail" and span(athlete_id, day, WINDOW_DAYS):
+            pending[(athlete_id, "pending_details")].add(row["activity_id"])
+        elif kind not in ("streams", "detail"):  # the athlete's profile or a shoe
+            pending[(athlete_id, "pending_profile")].add(row["activity_id"])
+    for (athlete_id, key), found in pending.items():
+        result[athlete_id].gaps.append(Gap(key, gap_text(key, len(found)), len(found)))
+
+    # 3. open quarantine: dated by the activity (as loaded, or as it arrived), else by when it was held
+    held: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in _rows(
+        con,
+        f"""select q.athlete_id, q.table_name, coalesce(cast(q.activity_id as varchar), q.record_key) as key,
+                   coalesce(cast(a.start_date_local as varchar),
+                            json_extract_string(q.row_json, '$.start_date_local'),
+                            json_extract_string(q.row_json, '$.start_date')) as activity_date,
+                   q.quarantined_at
+            from quarantine q left join activities a on a.activity_id = q.activity_id
+            where q.{in_ids} and q.released_at is null""",
+        [ids],
+    ):
+        athlete_id, table = row["athlete_id"], str(row["table_name"])
+        day = _as_date(row["activity_date"])
+        if day is None and row["quarantined_at"] is not None:
+            day = row["quarantined_at"].astimezone(zones[athlete_id]).date()
+        if table == "gear":
+            held[(athlete_id, "quarantine_gear")].add(str(row["key"]))
+        elif table == "activities":
+            where = span(athlete_id, day, WINDOW_DAYS)
+            if where:
+                held[(athlete_id, f"quarantine_{where}")].add(str(row["key"]))
+        elif span(athlete_id, day, WINDOW_DAYS):
+            held[(athlete_id, QUARANTINE_KIND.get(table, "quarantine_other"))].add(str(row["key"]))
+    for (athlete_id, key), keys in sorted(held.items()):
+        result[athlete_id].gaps.append(Gap(key, gap_text(key, len(keys)), len(keys)))
+
+    # 4. shoes Strava could not find, used on runs of the shoe-rotation window
+    if _has_column(con, "gear", "missing"):
+        missing: dict[int, set[str]] = defaultdict(set)
+        for row in _rows(
+            con,
+            f"""select a.athlete_id, a.gear_id, a.start_date_local from activities a
+                join gear g on g.gear_id = a.gear_id where g.missing and a.{in_ids}""",
+            [ids],
+        ):
+            if span(row["athlete_id"], _as_date(row["start_date_local"]), SHOE_WINDOW_DAYS):
+                missing[row["athlete_id"]].add(str(row["gear_id"]))
+        for athlete_id, gear in missing.items():
+            result[athlete_id].gaps.append(Gap("missing_gear", gap_text("missing_gear", len(gear)), len(gear)))
+
+    # 5. window rules waiting for history (history_days: the days of history before the week)
+    if _has_column(con, "rule_readiness"):
+        for row in _rows(
+            con,
+            f"""select athlete_id, week_start, rule_id, factor, needed_days, history_days
+                from rule_readiness where {in_ids} and not coalesce(ready, false) order by rule_id""",
+            [ids],
+        ):
+            athlete_id, week = row["athlete_id"], _as_date(row["week_start"])
+            if week != weeks[athlete_id]:
+                continue
+            needed, have = int(row["needed_days"] or 0), int(row["history_days"] or 0)
+            starts = max(week + dt.timedelta(days=needed - have), week + dt.timedelta(days=1))
+            result[athlete_id].history.append(HistoryWait(str(row["rule_id"]), str(row["factor"]), needed, starts))
+    return result
+
+
+# --- wording --------------------------------------------------------------------------------
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def gap_text(key: str, n: int) -> str:
+    """The runner-facing sentence for a gap (plain words: what is missing and what follows)."""
+    it, its, was = ("it", "its", "was") if n == 1 else ("them", "their", "were")
+    is_ = "is" if n == 1 else "are"
+    texts = {
+        "pending_streams": f"{_n(n, 'run', 'runs')} of this week {is_} still waiting for {its} streams from "
+        "Strava (cadence and pace second by second); they follow with the next sync.",
+        "pending_details": f"{_n(n, 'run', 'runs')} of this week or the four weeks before {is_} still waiting "
+        f"for {its} details from Strava (kilometre splits and description); they follow with the next sync.",
+        "pending_profile": "Your profile and shoes are still being fetched from Strava.",
+        "quarantine_week": f"{_n(n, 'of your activities', 'of your activities')} from this week had values "
+        f"backstride could not check (for example a missing or impossible number) and {was} left out of these "
+        f"figures. Correcting {it} on Strava brings {it} back in the next digest.",
+        "quarantine_earlier": f"{_n(n, 'of your activities', 'of your activities')} from the four weeks before "
+        f"had values backstride could not check and {was} left out, so the comparisons with recent weeks do not "
+        f"include {it}.",
+        "quarantine_splits": f"The kilometre splits of {_n(n, 'run', 'runs')} had values backstride could not "
+        f"check and {was} left out.",
+        "quarantine_streams": f"The streams of {_n(n, 'run', 'runs')} had values backstride could not check "
+        f"and {was} left out.",
+        "quarantine_gear": f"{_n(n, 'of your shoes', 'of your shoes')} had values backstride could not check "
+        f"and {was} left out.",
+        "quarantine_other": f"{_n(n, 'other record', 'other records')} of yours had values backstride could not "
+        f"check and {was} left out.",
+        "missing_gear": f"Strava could not find {_n(n, 'of the shoes', 'of the shoes')} on your recent runs "
+        f"(deleted, or not shared), so {its} kilometres count towards no pair.",
+    }
+    return texts[key]
+
+
+def days_words(days: int) -> str:
+    if days % 7 == 0:
+        weeks = days // 7
+        return f"{weeks} week" if weeks == 1 else f"{weeks} weeks"
+    return f"{days} day" if days == 1 else f"{days} days"
