@@ -6,11 +6,14 @@ the result. Sections are grouped per stage; keep new commands in their stage's s
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.config import Settings, load_settings
 
@@ -34,11 +37,89 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def settings() -> Settings:
+    """The settings from the environment; a bad variable ends the command with one line naming it."""
     try:
         return load_settings()
-    except ValueError as e:
+    except ValueError as e:  # config.ConfigError
         fail(str(e))
         raise  # unreachable
+
+
+# Ids are Strava's: positive and within DuckDB's BIGINT (a larger number can name nothing).
+MAX_ID = 2**63 - 1
+
+
+def athlete_id_argument(help: str = "Strava athlete id.") -> Any:
+    return typer.Argument(help=help, min=1, max=MAX_ID)
+
+
+def athlete_id_option(help: str) -> Any:
+    return typer.Option(help=help, min=1, max=MAX_ID)
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """User text for a message: quoted, control characters escaped, cut short."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def check_text(option: str, value: str) -> str:
+    """A value that must be non-empty and free of spaces and control characters (tokens, codes)."""
+    if value.strip() == "":
+        fail(f"{option} must not be empty", 2)
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        fail(f"{option} must not contain spaces or control characters", 2)
+    return value
+
+
+def check_email(value: str) -> str:
+    """One plain address (the digest's recipient): no display name, spaces or header-breaking characters."""
+    local, at, domain = value.partition("@")
+    if (
+        not at
+        or not local
+        or not domain
+        or "@" in domain
+        or len(value) > 254
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c in '<>(),;:"[]\\' for c in value)
+        or domain.startswith(".")
+        or domain.endswith(".")
+    ):
+        fail(f"--email must be one address like runner@example.com, not {shown(value)}", 2)
+    return value
+
+
+def check_timezone(value: Optional[str]) -> Optional[str]:
+    """An IANA time zone name (Europe/London), or None for Strava's."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        if value.strip() != value or not value or value.startswith(("/", ".")) or ".." in value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except Exception:  # ZoneInfoNotFoundError, ValueError, IsADirectoryError for "Europe", ...
+        fail(f"--timezone must be an IANA time zone such as Europe/London or UTC, not {shown(value)}", 2)
+    return value
+
+
+def check_http_url(option: str, value: str) -> str:
+    """An absolute http(s) URL with a host (callback and redirect addresses)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        fail(f"{option} must be an http:// or https:// address with a host, not {shown(value)}", 2)
+    return value
 
 
 def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) -> None:
@@ -51,16 +132,75 @@ def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) 
             print("\t".join("" if v is None else str(v) for v in row))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    table = Table(*[Text(c) for c in columns], title=title)
+    for row in rows:  # Text: a value is shown as it is, never read as rich markup
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     out.print(table)
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    """One line on stderr (the message is shown literally, never as markup), then exit `code`."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
+
+
+def _secrets() -> list[str]:
+    """Every secret that could appear in an error's text (client secret, tokens, passwords)."""
+    import os
+    from urllib.parse import urlsplit
+
+    values = [
+        os.environ.get(k, "") for k in ("STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN", "BACKSTRIDE_AIRFLOW_PASSWORD")
+    ]
+    try:
+        values.append(urlsplit(os.environ.get("BACKSTRIDE_SMTP_URL", "")).password or "")
+    except ValueError:
+        pass
+    try:
+        from pipeline.tokens import known_secrets
+
+        values += known_secrets(load_settings())
+    except Exception:  # an unusable home has no tokens to read
+        pass
+    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+def explain(error: BaseException) -> str:
+    """One line for an exception no command expected: what failed and where, never a traceback."""
+    from pipeline.tokens import redact
+    from pipeline.warehouse import WarehouseBusy
+
+    if isinstance(error, PermissionError):
+        text = (
+            f"permission denied: {error.filename or error}: BACKSTRIDE_HOME must be readable and writable by this user"
+        )
+    elif isinstance(error, OSError) and error.filename:
+        text = f"cannot use {error.filename}: {error.strerror or error}"
+    elif isinstance(error, WarehouseBusy | FileNotFoundError):
+        text = str(error)
+    elif type(error).__module__.startswith("duckdb"):
+        text = f"the warehouse refused the operation ({type(error).__name__}): {error}"
+    else:
+        text = f"unexpected {type(error).__name__}: {error}"
+    line = " ".join(redact(text, _secrets()).split())
+    return line if len(line) <= 500 else line[:500] + "..."
+
+
+def _guarded(command: Any) -> Any:
+    """The safety net of every command: an unexpected exception becomes one line and exit 1."""
+
+    @functools.wraps(command)
+    def run_command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as e:
+            fail(explain(e))
+
+    return run_command
 
 
 # --- ingestion: auth, athletes, sync, sql, strava-stub, demo --------------------------
@@ -79,8 +219,9 @@ def auth_url(
     """
     from pipeline.strava_client import StravaError, authorization_url
 
+    check_http_url("--redirect-uri", redirect_uri)
     try:
-        out.print(authorization_url(settings(), redirect_uri), highlight=False)
+        out.print(authorization_url(settings(), redirect_uri), highlight=False, markup=False)
     except StravaError as e:
         fail(str(e))
 
@@ -95,13 +236,20 @@ def auth_exchange(
     from pipeline.strava_client import StravaError, exchange_code
     from pipeline.sync import register_athlete
 
+    check_text("CODE", code)
+    check_email(email)
+    check_timezone(timezone)
     s = settings()
     try:
         tokens, _ = exchange_code(s, code)
         athlete_id, name = register_athlete(s, tokens.refresh_token, email, timezone, tokens=tokens)
     except StravaError as e:
         fail(str(e))
-    out.print(f"added athlete {athlete_id} ({name}); run `backstride sync --athlete {athlete_id}` next")
+    out.print(
+        f"added athlete {athlete_id} ({name}); run `backstride sync --athlete {athlete_id}` next",
+        markup=False,
+        highlight=False,
+    )
 
 
 @athletes_app.command("add")
@@ -116,11 +264,14 @@ def athletes_add(
     from pipeline.strava_client import StravaError
     from pipeline.sync import register_athlete
 
+    check_text("--refresh-token", refresh_token)
+    check_email(email)
+    check_timezone(timezone)
     try:
         athlete_id, name = register_athlete(settings(), refresh_token, email, timezone)
     except StravaError as e:
         fail(str(e))
-    out.print(f"added athlete {athlete_id} ({name})")
+    out.print(f"added athlete {athlete_id} ({name})", markup=False, highlight=False)
 
 
 @athletes_app.command("list")
@@ -128,32 +279,45 @@ def athletes_list() -> None:
     """List registered athletes with their last sync."""
     from pipeline.query import run_query
 
+    s = settings()
+    if not (s.warehouse_path.exists() or s.replica_path.exists()):
+        out.print("no athletes yet: add one with `backstride athletes add` or `backstride auth exchange`")
+        return
     result = run_query(
-        settings(),
+        s,
         """select a.athlete_id, trim(coalesce(a.firstname, '') || ' ' || coalesce(a.lastname, '')) as name,
                   a.email, a.timezone, a.digest_enabled, a.needs_reauth,
                   s.last_sync_at, s.last_status,
                   (select count(*) from activities x where x.athlete_id = a.athlete_id) as activities
            from athletes a left join sync_state s using (athlete_id) order by a.athlete_id""",
     )
+    if not result.rows:
+        out.print("no athletes yet: add one with `backstride athletes add` or `backstride auth exchange`")
+        return
     print_rows(result.columns, result.rows)
 
 
 @athletes_app.command("remove")
-def athletes_remove(athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")]) -> None:
-    """Delete every row of an athlete from every table, their tokens and outbox files."""
+def athletes_remove(athlete_id: Annotated[int, athlete_id_argument()]) -> None:
+    """Delete every row of an athlete from every table, their tokens and outbox files.
+
+    An id that is not registered (no athlete row, no tokens) exits 1 saying so; whatever
+    was left under that id anyway is still deleted, so running a remove again is safe.
+    """
     from pipeline.sync import remove_athlete
 
     deleted = remove_athlete(settings(), athlete_id)
     rows = sum(v for k, v in deleted.items() if k not in ("tokens", "outbox_files"))
-    out.print(
-        f"removed athlete {athlete_id}: {rows} rows, {deleted['tokens']} token file, {deleted['outbox_files']} outbox files"
-    )
+    what = f"{rows} rows, {deleted['tokens']} token file, {deleted['outbox_files']} outbox files"
+    if not deleted.get("athletes") and not deleted["tokens"]:
+        leftovers = f"; deleted what was left under that id: {what}" if rows or deleted["outbox_files"] else ""
+        fail(f"athlete {athlete_id} is not registered (see `backstride athletes list`){leftovers}")
+    out.print(f"removed athlete {athlete_id}: {what}")
 
 
 @app.command()
 def sync(
-    athlete: Annotated[Optional[int], typer.Option(help="Sync only this athlete id.")] = None,
+    athlete: Annotated[Optional[int], athlete_id_option("Sync only this athlete id.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read the whole history, not just what is new.")] = False,
 ) -> None:
     """Pull new and changed activities from Strava for every athlete (or one).
@@ -241,16 +405,17 @@ def run(
     from pipeline.sync import sync_all
     from pipeline.warehouse import WarehouseBusy
 
+    monday = _parse_week(week)  # a bad --week is refused before anything runs
     s = settings()
     try:
         results = _with_progress(lambda progress: sync_all(s, progress=progress))
     except WarehouseBusy as e:
         fail(str(e))
     for r in results:
-        out.print(r.summary(), highlight=False)
+        out.print(r.summary(), highlight=False, markup=False)
     built = run_build(s)
     out.print(built.summary(), highlight=False)
-    report = send_digests(s, week=_parse_week(week))
+    report = send_digests(s, week=monday)
     for item in report.results:
         (err if item.status == "failed" else out).print(str(item), highlight=False, markup=False)
     if not report.ok or any(r.status in ("error", "needs_reauth") for r in results):
@@ -259,9 +424,13 @@ def run(
 
 @app.command("strava-stub")
 def strava_stub(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8710,
-    short_limit: Annotated[int, typer.Option(help="Read requests allowed per 15 minutes (Strava: 100).")] = 100,
-    daily_limit: Annotated[int, typer.Option(help="Read requests allowed per day (Strava: 1000).")] = 1000,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).", min=0, max=65535)] = 8710,
+    short_limit: Annotated[
+        int, typer.Option(help="Read requests allowed per 15 minutes (Strava: 100).", min=0, max=10**9)
+    ] = 100,
+    daily_limit: Annotated[
+        int, typer.Option(help="Read requests allowed per day (Strava: 1000).", min=0, max=10**9)
+    ] = 1000,
     today: Annotated[
         Optional[str], typer.Option(help="Date the demo data is built around (YYYY-MM-DD; default: today, UTC).")
     ] = None,
@@ -306,13 +475,14 @@ def demo() -> None:
 @webhook_app.command("serve")
 def webhook_serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8787,
 ) -> None:
     """Receive Strava's events on /webhook; queue them in the inbox and tell Airflow."""
     import os
 
     from pipeline import webhooks
 
+    check_text("--host", host)
     s = settings()
     if not s.verify_token:
         err.print("[yellow]warning:[/yellow] STRAVA_VERIFY_TOKEN is not set: Strava's handshake will be refused")
@@ -321,8 +491,14 @@ def webhook_serve(
             "[yellow]warning:[/yellow] no subscription id known yet: events are refused (403) until "
             "`backstride webhook subscribe` runs or STRAVA_SUBSCRIPTION_ID is set"
         )
-    out.print(f"receiving Strava events on http://{host}:{port}{webhooks.WEBHOOK_PATH}; inbox {s.inbox_dir}")
-    webhooks.serve(s, os.environ, host=host, port=port)
+    try:
+        app = webhooks.create_app(s, os.environ)
+    except ValueError as e:  # a bad STRAVA_SUBSCRIPTION_ID
+        fail(str(e))
+    out.print(
+        f"receiving Strava events on http://{host}:{port}{webhooks.WEBHOOK_PATH}; inbox {s.inbox_dir}", markup=False
+    )
+    webhooks.serve(s, os.environ, host=host, port=port, app=app)
 
 
 @webhook_app.command("subscribe")
@@ -334,11 +510,13 @@ def webhook_subscribe(
     """Create the application's push subscription (Strava calls the receiver to check it first)."""
     from pipeline import webhooks
 
+    check_http_url("--callback-url", callback_url)
+    s = settings()
     try:
-        sub = webhooks.subscribe(settings(), callback_url)
+        sub = webhooks.subscribe(s, callback_url)
     except Exception as e:  # stravalib raises several types; show the message, not a traceback
-        fail(f"could not subscribe: {type(e).__name__}: {e}")
-    out.print(f"subscribed: id {sub.id}, callback {sub.callback_url or callback_url}")
+        fail(f"could not subscribe: {explain(e)}")
+    out.print(f"subscribed: id {sub.id}, callback {sub.callback_url or callback_url}", markup=False)
 
 
 @webhook_app.command("list")
@@ -346,25 +524,31 @@ def webhook_list() -> None:
     """Show the application's push subscriptions."""
     from pipeline import webhooks
 
+    s = settings()
     try:
-        subs = webhooks.list_subscriptions(settings())
+        subs = webhooks.list_subscriptions(s)
+    except ValueError as e:  # missing application credentials
+        fail(f"could not list subscriptions: {e}")
     except Exception as e:
         fail(f"could not list subscriptions: {type(e).__name__}")
     if not subs:
         out.print("no subscription")
     for sub in subs:
-        out.print(f"{sub.id}\t{sub.callback_url}\t{sub.created_at or ''}")
+        out.print(f"{sub.id}\t{sub.callback_url}\t{sub.created_at or ''}", markup=False, highlight=False)
 
 
 @webhook_app.command("unsubscribe")
-def webhook_unsubscribe(subscription_id: Annotated[int, typer.Argument(help="Id from `webhook list`.")]) -> None:
+def webhook_unsubscribe(
+    subscription_id: Annotated[int, typer.Argument(help="Id from `webhook list`.", min=1, max=MAX_ID)],
+) -> None:
     """Delete a push subscription; the receiver stops accepting its events."""
     from pipeline import webhooks
 
+    s = settings()
     try:
-        webhooks.unsubscribe(settings(), subscription_id)
+        webhooks.unsubscribe(s, subscription_id)
     except Exception as e:
-        fail(f"could not unsubscribe: {type(e).__name__}: {e}")
+        fail(f"could not unsubscribe: {explain(e)}")
     out.print(f"unsubscribed {subscription_id}")
 
 
@@ -397,7 +581,7 @@ def validate(
     report: Annotated[
         bool, typer.Option("--report", help="Show the latest validation runs and open quarantine per athlete.")
     ] = False,
-    runs: Annotated[int, typer.Option(help="How many recent runs --report lists.")] = 10,
+    runs: Annotated[int, typer.Option(help="How many recent runs --report lists.", min=1, max=10_000)] = 10,
 ) -> None:
     """Data checks: re-check quarantined rows after editing a suite in expectations/, or report.
 
@@ -467,11 +651,16 @@ def _parse_week(value: Optional[str]):  # type: ignore[no-untyped-def]
     if value is None:
         return None
     try:
+        if len(value) != 10:  # fromisoformat also takes 20261116 and 2026-W47-1
+            raise ValueError(value)
         week = datetime.date.fromisoformat(value)
     except ValueError:
-        fail(f"--week must be a date like 2026-11-16, not {value!r}")
+        fail(f"--week must be a date like 2026-11-16, not {shown(value)}")
     if week.weekday() != 0:
         fail(f"--week must be a Monday; {week.isoformat()} is a {week:%A}")
+    today = datetime.datetime.now(datetime.UTC).date()
+    if week < datetime.date(2000, 1, 3) or week > today + datetime.timedelta(days=1):
+        fail(f"--week must be a Monday between 2000-01-03 and this week, not {week.isoformat()}")
     return week
 
 
@@ -480,14 +669,15 @@ def digest(
     week: Annotated[
         Optional[str], typer.Option(help="Monday of the week to report (default: each athlete's last complete week).")
     ] = None,
-    athlete: Annotated[Optional[int], typer.Option(help="Only this athlete id.")] = None,
+    athlete: Annotated[Optional[int], athlete_id_option("Only this athlete id.")] = None,
     resend: Annotated[bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")] = False,
 ) -> None:
     """Email each athlete's weekly digest once (SMTP from BACKSTRIDE_SMTP_URL, else the outbox folder)."""
     from pipeline.digest import send_digests
 
+    monday = _parse_week(week)  # outside the try: its typer.Exit is a RuntimeError
     try:
-        report = send_digests(settings(), week=_parse_week(week), athlete_id=athlete, resend=resend)
+        report = send_digests(settings(), week=monday, athlete_id=athlete, resend=resend)
     except (LookupError, ValueError, RuntimeError, FileNotFoundError) as e:
         fail(str(e))
     for r in report.results:
@@ -503,7 +693,7 @@ def digest(
 
 @athletes_app.command("set")
 def athletes_set(
-    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    athlete_id: Annotated[int, athlete_id_argument()],
     digest: Annotated[
         Optional[str], typer.Option("--digest", help="on | off: whether this runner gets the weekly email.")
     ] = None,
@@ -514,7 +704,7 @@ def athletes_set(
     if digest is None:
         fail("nothing to set: pass --digest on|off")
     if digest.lower() not in ("on", "off"):
-        fail(f"--digest must be on or off, not {digest!r}")
+        fail(f"--digest must be on or off, not {shown(digest)}")
     try:
         set_digest_enabled(settings(), athlete_id, digest.lower() == "on")
     except LookupError as e:
@@ -530,7 +720,7 @@ app.add_typer(thresholds_app, name="thresholds")
 
 @thresholds_app.command("list")
 def thresholds_list(
-    athlete: Annotated[Optional[int], typer.Option(help="Also show this athlete's own values.")] = None,
+    athlete: Annotated[Optional[int], athlete_id_option("Also show this athlete's own values.")] = None,
 ) -> None:
     """Every rule parameter with its default, unit and evidence grade (sql/seeds/rule_thresholds.csv)."""
     from pipeline.models import threshold_table
@@ -541,33 +731,57 @@ def thresholds_list(
 
 @thresholds_app.command("set")
 def thresholds_set(
-    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    athlete_id: Annotated[int, athlete_id_argument()],
     rule_id: Annotated[str, typer.Argument(help="For example shoes.mileage.")],
     param: Annotated[str, typer.Argument(help="For example warning_km.")],
-    value: Annotated[float, typer.Argument(help="The athlete's own value.")],
+    value: Annotated[float, typer.Argument(help="The athlete's own value, in the parameter's unit.")],
 ) -> None:
-    """Give one athlete their own value for a rule parameter (applies from the next build)."""
-    from pipeline.models import save_override
+    """Give one athlete their own value for a rule parameter (applies from the next build).
 
+    The value must mean something in the parameter's unit (`thresholds list`): a share is
+    0 to 1, a ratio above 0, days a whole number from 1; NaN and infinity are refused (exit 2).
+    """
+    from pipeline.models import ThresholdValueError, save_override
+
+    s = settings()
     try:
-        default = save_override(settings(), athlete_id, rule_id, param, value)
+        default = save_override(s, athlete_id, rule_id, param, value)
     except KeyError as e:
         fail(str(e.args[0]))
+    except ThresholdValueError as e:
+        fail(str(e), 2)
     out.print(f"athlete {athlete_id}: {rule_id}.{param} = {value:g} (default {default:g}); run `backstride build`")
 
 
 @thresholds_app.command("unset")
 def thresholds_unset(
-    athlete_id: Annotated[int, typer.Argument(help="Strava athlete id.")],
+    athlete_id: Annotated[int, athlete_id_argument()],
     rule_id: Annotated[str, typer.Argument(help="For example shoes.mileage.")],
     param: Annotated[str, typer.Argument(help="For example warning_km.")],
 ) -> None:
     """Remove an athlete's own value: the default applies again from the next build."""
     from pipeline.models import remove_override
 
-    if not remove_override(settings(), athlete_id, rule_id, param):
-        fail(f"athlete {athlete_id} has no override for {rule_id}.{param}")
+    s = settings()
+    try:
+        removed = remove_override(s, athlete_id, rule_id, param)
+    except KeyError as e:
+        fail(str(e.args[0]))
+    if not removed:
+        fail(f"athlete {athlete_id} has no override for {rule_id}.{param}")  # a known name: plain text
     out.print(f"athlete {athlete_id}: {rule_id}.{param} back to the default; run `backstride build`")
+
+
+def _guard_every_command() -> None:
+    """Wrap every registered command in the safety net (`_guarded`), once, at import."""
+    for group in (app, auth_app, athletes_app, webhook_app, thresholds_app):
+        for info in group.registered_commands:
+            if info.callback is not None and not getattr(info.callback, "_guarded", False):
+                info.callback = _guarded(info.callback)
+                info.callback._guarded = True  # type: ignore[attr-defined]
+
+
+_guard_every_command()
 
 
 def main() -> None:  # pragma: no cover - console entry point

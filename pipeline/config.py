@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 STRAVA_DEFAULT_BASE_URL = "https://www.strava.com"
 AUTH_SCOPES = "read,activity:read_all,profile:read_all"
@@ -63,25 +64,98 @@ class Settings:
         return self.strava_base_url.rstrip("/") + "/api/v3"
 
 
+class ConfigError(ValueError):
+    """An environment variable holds a value backstride cannot use; the message names it."""
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """A value for an error message: quoted, control characters escaped, cut to `limit`."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
 def _int_or_none(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return None
     try:
-        return int(value)
-    except ValueError as err:
-        raise ValueError("STRAVA_CLIENT_ID must be an integer") from err
+        number = int(value)
+    except ValueError:
+        raise ConfigError(
+            f"STRAVA_CLIENT_ID must be a whole number (your Strava application's id), not {_shown(value)}"
+        ) from None
+    if not 0 < number < 2**63:
+        raise ConfigError(f"STRAVA_CLIENT_ID must be a positive whole number, not {_shown(value)}")
+    return number
+
+
+def check_base_url(value: str) -> str:
+    """`STRAVA_BASE_URL` without its trailing slash, or ConfigError saying what is wrong with it.
+
+    An http(s) origin with a host, optionally a port and a path prefix; no spaces, query,
+    fragment or credentials. Checked once here so that every command reaching Strava fails
+    with the same line instead of a traceback from deep inside requests.
+    """
+    example = f"an http:// or https:// address such as {STRAVA_DEFAULT_BASE_URL} or http://127.0.0.1:8710"
+    if value != value.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"STRAVA_BASE_URL must be {example} (no spaces), not {_shown(value)}")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError for a port that is not a number or out of range
+    except ValueError:
+        raise ConfigError(f"STRAVA_BASE_URL must be {example}, not {_shown(value)}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"STRAVA_BASE_URL must be {example}, not {_shown(value)} (scheme must be http or https)")
+    if not parts.hostname:
+        raise ConfigError(f"STRAVA_BASE_URL must be {example}, not {_shown(value)} (no host)")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("STRAVA_BASE_URL must not contain a user name or password")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"STRAVA_BASE_URL must be {example}, not {_shown(value)} (no query or fragment)")
+    if port == 0:
+        raise ConfigError(f"STRAVA_BASE_URL must be {example}, not {_shown(value)} (port 0)")
+    return value.rstrip("/")
+
+
+def check_home(home: Path) -> Path:
+    """`BACKSTRIDE_HOME` if backstride can use it (it is created on the first write), else ConfigError."""
+    if str(home).strip() == "":
+        raise ConfigError("BACKSTRIDE_HOME must be a directory path, not an empty string")
+    existing = home
+    while not existing.exists() and existing != existing.parent:  # the nearest part that exists
+        if existing.is_symlink():
+            raise ConfigError(f"BACKSTRIDE_HOME {str(home)!r}: {str(existing)!r} is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file, not a directory" if existing == home else f"is inside {str(existing)!r}, which is a file"
+        raise ConfigError(f"BACKSTRIDE_HOME {str(home)!r} {what}")
+    if existing == home and not os.access(home, os.R_OK | os.X_OK):  # writers also need W: checked on write
+        raise ConfigError(f"BACKSTRIDE_HOME {str(home)!r} is not readable by this user")
+    if existing != home and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"BACKSTRIDE_HOME {str(home)!r} does not exist and cannot be created in {str(existing)!r}")
+    return home
+
+
+def _lookback_weeks(value: str | None) -> int:
+    if value is None or value.strip() == "":
+        return 12
+    try:
+        weeks = int(value)
+    except ValueError:
+        raise ConfigError(f"BACKSTRIDE_LOOKBACK_WEEKS must be a whole number of weeks, not {_shown(value)}") from None
+    if not 1 <= weeks <= 520:
+        raise ConfigError(f"BACKSTRIDE_LOOKBACK_WEEKS must be between 1 and 520 weeks, not {weeks}")
+    return weeks
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read settings from `env` (default: the process environment)."""
+    """Read settings from `env` (default: the process environment); ConfigError names a bad variable."""
     env = dict(os.environ if env is None else env)
     return Settings(
-        home=Path(env.get("BACKSTRIDE_HOME") or "var"),
-        strava_base_url=(env.get("STRAVA_BASE_URL") or STRAVA_DEFAULT_BASE_URL).rstrip("/"),
+        home=check_home(Path(env.get("BACKSTRIDE_HOME") or "var")),
+        strava_base_url=check_base_url(env.get("STRAVA_BASE_URL") or STRAVA_DEFAULT_BASE_URL),
         client_id=_int_or_none(env.get("STRAVA_CLIENT_ID")),
         client_secret=env.get("STRAVA_CLIENT_SECRET") or None,
         smtp_url=env.get("BACKSTRIDE_SMTP_URL") or None,
         verify_token=env.get("STRAVA_VERIFY_TOKEN") or None,
         mail_from=env.get("BACKSTRIDE_MAIL_FROM") or Settings.mail_from,
-        lookback_weeks=int(env.get("BACKSTRIDE_LOOKBACK_WEEKS") or 12),
+        lookback_weeks=_lookback_weeks(env.get("BACKSTRIDE_LOOKBACK_WEEKS")),
     )

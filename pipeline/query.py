@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import duckdb
 
@@ -68,6 +70,10 @@ def run_query(settings: Settings, query: str) -> QueryResult:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, timedelta | UUID):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity: "nan", "inf", "-inf"
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bytes):
@@ -78,15 +84,20 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, str) and value[:1] in "[{":
         try:
-            return json.loads(value)
-        except ValueError:
+            return json.loads(value, parse_constant=str)
+        except (ValueError, RecursionError):
             return value
     return value
 
 
 def to_json(result: QueryResult) -> str:
     """A JSON array of objects, one per row."""
-    return json.dumps([dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows], indent=1)
+    return json.dumps(
+        [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows],
+        indent=1,
+        allow_nan=False,
+        default=str,  # any other DuckDB type (intervals in structs, bit strings, ...) as text
+    )
 
 
 def to_csv(result: QueryResult) -> str:
@@ -95,6 +106,9 @@ def to_csv(result: QueryResult) -> str:
     w.writerow(result.columns)
     for row in result.rows:
         w.writerow(
-            ["" if v is None else (json.dumps(_plain(v)) if isinstance(v, list | dict) else _plain(v)) for v in row]
+            [
+                "" if v is None else (json.dumps(_plain(v), default=str) if isinstance(v, list | dict) else _plain(v))
+                for v in row
+            ]
         )
     return buf.getvalue()

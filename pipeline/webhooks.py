@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -44,6 +45,7 @@ WEBHOOK_ASSET_NAME = "strava_webhook_events"
 WEBHOOK_ASSET_URI = "backstride://strava/webhook_events"
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32  # nesting of arrays/objects in a body; Strava's events have 2
 WEBHOOK_PATH = "/webhook"
 SUBSCRIPTION_FILE = "webhook_subscription.json"
 # An event whose fetch keeps failing is retried this many times, then dropped as failed.
@@ -132,6 +134,13 @@ def parse_event(raw: Any) -> WebhookEvent:
     updates = raw.get("updates") or {}
     if not isinstance(updates, dict):
         raise EventError(400, "updates must be an object")
+    for key, value in updates.items():  # Strava sends a flat map of field name to new value
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise EventError(400, "updates must map field names to plain values (strings, numbers, booleans)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise EventError(400, "updates must not hold NaN or infinite numbers")
+        if not _utf8(key) or (isinstance(value, str) and not _utf8(value)):
+            raise EventError(400, "updates must be valid Unicode text (no lone surrogates)")
     return WebhookEvent(
         object_type=raw["object_type"],
         aspect_type=raw["aspect_type"],
@@ -140,15 +149,78 @@ def parse_event(raw: Any) -> WebhookEvent:
     )
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest, counted outside strings (bytes are scanned once, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 def parse_body(body: bytes) -> WebhookEvent:
-    """Parse a POST body; 413 over 64 KB, 400 when it is not a well-formed event."""
+    """Parse a POST body into an event, or raise EventError with the 4xx to answer.
+
+    413 over 64 KB; 400 when it is not UTF-8 JSON (NaN and Infinity included), nests deeper
+    than MAX_DEPTH (a Strava event is two levels deep; Python's decoder would otherwise hit
+    its recursion limit), holds a number too long to convert, or is not a well-formed event.
+    """
     if len(body) > MAX_BODY_BYTES:
         raise EventError(413, f"body over {MAX_BODY_BYTES} bytes")
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _nesting_depth(body) > MAX_DEPTH:
+        raise EventError(400, f"body nests deeper than {MAX_DEPTH} levels")
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise EventError(400, "body is not UTF-8") from None
+    try:
+        raw = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
         raise EventError(400, "body is not valid JSON") from None
     return parse_event(raw)
+
+
+def unsupported_content_type(header: str | None) -> str | None:
+    """Why a Content-Type cannot hold an event (415), or None. A missing header is accepted.
+
+    JSON is `application/json` (or `+json`) in UTF-8; Strava sends `application/json`.
+    """
+    if header is None or header.strip() == "":
+        return None
+    media, _, params = header.partition(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        return "content-type must be application/json"
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return "events must be UTF-8 JSON"
+    return None
 
 
 # --- subscription ids -------------------------------------------------------------------
@@ -703,6 +775,7 @@ def create_app(
 
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from starlette.requests import ClientDisconnect
 
     env = dict(env or {})
     read_subscription_ids(settings, env)  # a bad STRAVA_SUBSCRIPTION_ID fails here, not per request
@@ -753,11 +826,17 @@ def create_app(
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return refuse(413, f"body over {MAX_BODY_BYTES} bytes")
+        unsupported = unsupported_content_type(request.headers.get("content-type"))
+        if unsupported:
+            return refuse(415, unsupported)
         body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                return refuse(413, f"body over {MAX_BODY_BYTES} bytes")
+        try:
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > MAX_BODY_BYTES:
+                    return refuse(413, f"body over {MAX_BODY_BYTES} bytes")
+        except ClientDisconnect:
+            return refuse(400, "the body ended early")
         try:
             event = parse_body(bytes(body))
         except EventError as e:
@@ -781,12 +860,13 @@ def serve(
     env: Mapping[str, str],
     host: str = "127.0.0.1",
     port: int = 8787,
+    app: "FastAPI | None" = None,
 ) -> None:
     """Run the receiver under uvicorn. Access logs are off: the handshake URL carries the verify token."""
     import uvicorn
 
     uvicorn.run(
-        create_app(settings, env),
+        app or create_app(settings, env),
         host=host,
         port=port,
         access_log=False,
