@@ -51,7 +51,7 @@ import requests
 
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, World, summary_of
 
-FAULT_KINDS = ("status", "slow", "malformed", "truncated", "rate_limit", "disconnect")
+FAULT_KINDS = ("status", "slow", "malformed", "truncated", "rate_limit", "disconnect", "response")
 
 
 def _error(message: str, resource: str, fld: str, code: str = "invalid") -> dict[str, Any]:
@@ -69,7 +69,9 @@ class Fault:
     kind: "status" (answer `status`), "slow" (sleep `delay_s`, then answer normally),
     "malformed" (200 with a body that is not JSON), "truncated" (200 with the real JSON cut
     in half), "rate_limit" (429 with Strava's body and exhausted usage headers),
-    "disconnect" (close the connection without answering).
+    "disconnect" (close the connection without answering), "response" (answer `status` with
+    `body` as the raw text and exactly `headers`, e.g. a recorded Strava answer; `headers`
+    None sends the stub's rate-limit headers).
     It skips the first `after` matching requests, then fires on the next `count` matching
     requests (None: until cleared), each with `probability` (seeded, deterministic).
     `path` is a regex searched in the request path (no query string); None matches every
@@ -83,6 +85,8 @@ class Fault:
     path: str | None = None
     status: int = 500
     delay_s: float = 0.0
+    body: str | None = None
+    headers: dict[str, str] | None = None
     seed: int = 0
     fired: int = 0
     seen: int = 0
@@ -563,11 +567,16 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = _endpoint_name(method, path)
         # Errors, 429s and drops answer before the request reaches the application: no token
         # rotates, nothing changes. Malformed and truncated bodies replace a real answer.
-        if fault is not None and fault.kind in ("status", "rate_limit", "disconnect"):
+        if fault is not None and fault.kind in ("status", "rate_limit", "disconnect", "response"):
             athlete_id = stub._athlete_for_access(self._bearer() or "") if is_api else None
             if fault.kind == "disconnect":
                 stub._record(endpoint, athlete_id, 0, is_api)
                 self.close_connection = True
+                return
+            if fault.kind == "response":
+                answer_headers = dict(fault.headers) if fault.headers is not None else headers
+                stub._record(endpoint, athlete_id, fault.status, is_api)
+                self._send(fault.status, None, answer_headers, raw=(fault.body or "").encode("utf-8"))
                 return
             if fault.kind == "status":
                 status, result = fault.status, {"message": "Internal Server Error", "errors": []}
@@ -685,31 +694,43 @@ class _Handler(BaseHTTPRequestHandler):
             athlete = world.athletes.get(athlete_id)
             if athlete is None:
                 return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
+            # A world may answer in its own shapes (pipeline.strava_stub.recorded serves
+            # recorded bodies): athlete_json, summary_json, streams_json, not_found_body.
             if sub == "/athlete":
-                return 200, _athlete_json(athlete)
+                render = getattr(world, "athlete_json", None)
+                return 200, render(athlete) if render is not None else _athlete_json(athlete)
             if sub == "/athlete/activities":
-                return self._list(athlete.activities, params)
+                return self._list(athlete.activities, params, getattr(world, "summary_json", summary_of))
             m = re.fullmatch(r"/activities/(\d+)(/streams)?", sub)
             if m:
                 activity = next((a for a in athlete.activities if a["id"] == int(m.group(1))), None)
                 if activity is None:
-                    return 404, _error("Record Not Found", "Activity", "id", "not found")
+                    return 404, _not_found(world, "Activity")
                 if m.group(2) is None:
                     return 200, activity
                 keys = [k for k in str(params.get("keys") or "").split(",") if k] or None
+                key_by_type = str(params.get("key_by_type", "")).lower() in ("true", "1")
+                render = getattr(world, "streams_json", None)
+                if render is not None:
+                    return 200, render(activity, keys, key_by_type)
                 streams = world.streams_of(activity, keys)
-                if str(params.get("key_by_type", "")).lower() in ("true", "1"):
+                if key_by_type:
                     return 200, streams
                 return 200, [{"type": k, **v} for k, v in streams.items()]
             m = re.fullmatch(r"/gear/([A-Za-z0-9]+)", sub)
             if m:
                 gear = athlete.gear.get(m.group(1))
                 if gear is None:
-                    return 404, _error("Record Not Found", "Gear", "id", "not found")
+                    return 404, _not_found(world, "Gear")
                 return 200, gear
         return 404, {"message": "Record Not Found", "errors": []}
 
-    def _list(self, activities: list[dict[str, Any]], params: dict[str, Any]) -> tuple[int, Any]:
+    def _list(
+        self,
+        activities: list[dict[str, Any]],
+        params: dict[str, Any],
+        summary: Callable[[dict[str, Any]], dict[str, Any]] = summary_of,
+    ) -> tuple[int, Any]:
         """SummaryActivity pages; newest first, except oldest first when only `after` is given."""
         try:
             page = int(params.get("page") or 1)
@@ -720,7 +741,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, _error("Bad Request", "Activity", "page", "invalid")
         if page < 1 or per_page < 1:
             return 400, _error("Bad Request", "Activity", "per_page", "invalid")
-        return 200, [summary_of(a) for a in list_page(activities, page, per_page, after, before)]
+        return 200, [summary(a) for a in list_page(activities, page, per_page, after, before)]
 
     def _subscriptions(self, method: str, sub: str, params: dict[str, Any]) -> tuple[int, Any]:
         stub = self.stub
@@ -857,6 +878,12 @@ def list_page(
     oldest_first = after is not None and before is None
     chosen.sort(key=lambda item: item[0], reverse=not oldest_first)
     return [a for _, a in chosen[(page - 1) * per_page : page * per_page]]
+
+
+def _not_found(world: Any, resource: str) -> Any:
+    """Strava's 404 body for a missing activity or gear (a world may supply its own; None: empty)."""
+    body = getattr(world, "not_found_body", None)
+    return body(resource) if body is not None else _error("Record Not Found", resource, "id", "not found")
 
 
 def _endpoint_name(method: str, path: str) -> str:
