@@ -236,7 +236,7 @@ where activity_id not in (select activity_id from deleted_activities)
 _GEAR_SQL = """
 with touched_athletes as (
     select distinct athlete_id from landing
-    where batch_id in (select batch_id from pending_batches) and endpoint in ('athlete', 'gear')
+    where batch_id in (select batch_id from pending_batches) and endpoint in ('athlete', 'gear', 'gear_missing')
 ),
 profile as (
     select l.athlete_id, l.landing_id, l.payload,
@@ -261,22 +261,38 @@ details as (
     where l.endpoint = 'gear' and l.payload is not null
 ),
 detail_rows as (select * from details where newest = 1),
-ids as (select athlete_id, gear_id from shoe_rows union select athlete_id, gear_id from detail_rows)
+-- Strava answered 404 for the gear id (sync lands a marker): the gear is recorded as missing,
+-- unless a body arrived later
+not_found as (
+    select l.athlete_id, l.object_id as gear_id, max(l.landing_id) as landing_id
+    from landing l join touched_athletes using (athlete_id)
+    where l.endpoint = 'gear_missing' and l.object_id is not null
+    group by all
+),
+ids as (
+    select athlete_id, gear_id from shoe_rows
+    union select athlete_id, gear_id from detail_rows
+    union select athlete_id, gear_id from not_found
+)
 select ids.gear_id, ids.athlete_id,
        coalesce(d.payload->>'name', s.name) as name,
        d.payload->>'brand_name' as brand_name,
        d.payload->>'model_name' as model_name,
-       case when s.gear_id is not null or ids.gear_id like 'g%' then 'shoe' else 'bike' end as gear_type,
+       case when s.gear_id is not null or ids.gear_id like 'g%' then 'shoe'
+            when n.gear_id is not null and d.gear_id is null and ids.gear_id not like 'b%' then 'shoe'
+            else 'bike' end as gear_type,
        -- the newer of the profile's running total and the gear detail's
        case when s.landing_id is not null and (d.landing_id is null or s.landing_id > d.landing_id)
             then s.distance else try_cast(d.payload->>'distance' as double) end as distance,
        coalesce(try_cast(d.payload->>'retired' as boolean), s.retired, false) as retired,
        coalesce(s.is_primary, try_cast(d.payload->>'primary' as boolean), false) as is_primary,
-       greatest(coalesce(s.landing_id, 0), coalesce(d.landing_id, 0)) as landing_id,
+       n.gear_id is not null and (d.landing_id is null or n.landing_id > d.landing_id) as missing,
+       greatest(coalesce(s.landing_id, 0), coalesce(d.landing_id, 0), coalesce(n.landing_id, 0)) as landing_id,
        now() as loaded_at
 from ids
 left join shoe_rows s on s.gear_id = ids.gear_id and s.athlete_id = ids.athlete_id
 left join detail_rows d on d.gear_id = ids.gear_id and d.athlete_id = ids.athlete_id
+left join not_found n on n.gear_id = ids.gear_id and n.athlete_id = ids.athlete_id
 where ids.gear_id is not null
 """
 

@@ -1,29 +1,41 @@
 """Pulling athletes' activities from Strava into the warehouse.
 
-Per athlete: refresh the token if needed, list activities newer than the cursor (pages of
-200, oldest first), queue details and streams for runs in the lookback window, fetch the
-queue newest first, and the profile and gear when anything changed. Payloads land as they
-came; the typed tables are then derived, validated and merged (`loading.ingest_pending`).
+Per athlete: refresh the token if needed, list activities (a first listing pages newest
+first, later ones oldest first from the cursor, pages of 200), and queue what the rules need:
+details and streams of runs in the lookback window, the profile when it is missing or older
+than the newest activity, and every shoe referenced by the profile or an activity (stored or
+quarantined) that has no body yet. The queue (`fetch_queue`) is fetched profile and gear
+first, then newest run first. A gear that answers 404 is landed as `gear_missing` and becomes
+a gear row with `missing` true; it is never requested again. Payloads land as they came; the
+typed tables are then derived, validated and merged (`loading.ingest_pending`), and when gear
+arrived the quarantine is re-checked so runs waiting for their shoe are released.
 
 Requests are the scarce resource: an athlete with nothing new costs one request. When the
 rate-limit budget is spent (or Strava answers 429) the athlete is reported as deferred and
-the paging position and queue are saved, so the next run goes on from there.
+the paging position and queue are saved, so the next run goes on from there. `sync_all`
+shares one budget between athletes in two passes (see there): every athlete's newest week
+first, then everyone's backlog in turns.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from pipeline import tokens as token_store
 from pipeline.config import Settings
-from pipeline.loading import RUN_TYPES, LandingItem, ingest_pending, land
+from pipeline.loading import RUN_TYPES, IngestReport, LandingItem, ingest_pending, land, merge_frame
 from pipeline.strava_client import (
     Api,
     AuthRevoked,
@@ -42,6 +54,13 @@ PAGE_SIZE = 200
 CURSOR_OVERLAP_S = 3 * 3600  # re-read the last few hours: late uploads and quick edits
 STREAM_KEYS = "time,distance,velocity_smooth,heartrate,cadence,altitude"
 MAX_FETCH_ATTEMPTS = 3
+# While an athlete still has fetches queued (onboarding), their listing is re-read at most this
+# often: every re-read is a request taken from the backlog (webhooks bring new activities anyway).
+RELIST_WHILE_BACKLOG_S = 12 * 3600
+# Second pass of `sync_all`: requests per athlete per turn when several athletes wait.
+TURN_REQUESTS = 20
+
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -54,7 +73,11 @@ class SyncResult:
     requests: int = 0
     landed: int = 0
     message: str = ""
-    pending: int = 0  # queued detail/stream fetches left for next time
+    pending: int = 0  # queued fetches (details, streams, profile, gear) left for next time
+    gear: int = 0  # gear bodies fetched (or recorded missing)
+    more: bool = field(default=False, repr=False)  # work this run could still do (queue or paging)
+    turned_over: bool = field(default=False, repr=False)  # stopped at its turn's request cap
+    failed_keys: set[tuple[int, str]] = field(default_factory=set, repr=False)  # not retried this run
 
     def summary(self) -> str:
         text = (
@@ -67,18 +90,58 @@ class SyncResult:
             text += f" ({self.message})"
         return text
 
+    def absorb(self, later: SyncResult) -> None:
+        """Add a later turn of the same athlete in the same run."""
+        for name in ("new_activities", "details", "streams", "requests", "landed", "gear"):
+            setattr(self, name, getattr(self, name) + getattr(later, name))
+        self.status, self.message, self.pending = later.status, later.message, later.pending
+        self.more, self.turned_over = later.more, later.turned_over
+        self.failed_keys |= later.failed_keys
+
+
+@dataclass
+class _Item:
+    """One queued fetch."""
+
+    activity_id: int
+    kind: str  # detail | streams | profile | gear
+    attempts: int = 0
+    start: int | None = None  # activity start (epoch s)
+    object_id: str | None = None  # gear id
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.activity_id, self.kind)
+
 
 @dataclass
 class _State:
     cursor_epoch: int | None
     resume_after: int | None
     resume_page: int | None
-    has_profile: bool
-    known_gear: set[str]
+    resume_before: int | None
+    listed_epoch: int | None
+    profile_epoch: int | None  # when the newest profile was fetched
+    newest_start: int | None  # newest activity start in the warehouse
+    wanted_gear: list[str]  # gear ids referenced with no body, not missing, not given up
+    missing_gear: set[str]
     detailed: set[int]
     streamed: set[int]
-    queue: list[tuple[int, str, int]]  # activity_id, kind, attempts
+    queue: list[_Item]
     known: dict[int, tuple]  # activity_id -> signature of the stored version
+    timezone: str
+
+
+def gear_queue_key(gear_id: str) -> int:
+    """The fetch_queue `activity_id` of a gear fetch: negative, so it never meets an activity id."""
+    return -int(hashlib.md5(str(gear_id).encode(), usedforsecurity=False).hexdigest()[:15], 16) - 1
+
+
+def _gear_id(value: object) -> str | None:
+    """Strava's gear ids are text; some payloads carry a number."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    return str(value)
 
 
 def signature(summary: dict) -> tuple:
@@ -89,20 +152,23 @@ def signature(summary: dict) -> tuple:
         summary.get("sport_type") or summary.get("type"),
         round(float(distance), 1) if isinstance(distance, int | float) else None,
         summary.get("moving_time"),
-        summary.get("gear_id"),
+        _gear_id(summary.get("gear_id")),
     )
 
 
 @dataclass
 class _Fetched:
     items: list[LandingItem] = field(default_factory=list)
-    enqueue: dict[tuple[int, str], int] = field(default_factory=dict)  # -> start epoch (for ordering)
+    enqueue: dict[tuple[int, str], tuple[int | None, str | None]] = field(default_factory=dict)  # -> start, object
     dequeue: set[tuple[int, str]] = field(default_factory=set)
     failed: set[tuple[int, str]] = field(default_factory=set)
     cursor_epoch: int | None = None
     paging_done: bool = False
     resume_after: int | None = None
     resume_page: int | None = None
+    resume_before: int | None = None
+    listed: bool = False  # a listing completed in this call
+    served: bool = False  # the athlete's backlog had a turn in this call
 
 
 ProgressFn = Callable[[int, str], None]
@@ -117,21 +183,48 @@ def _epoch(value: object) -> int | None:
         return None
 
 
-def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int) -> _State:
+def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int, full: bool = False) -> _State:
     row = con.execute(
-        "select cursor_epoch, resume_after, resume_page from sync_state where athlete_id = ?", [athlete_id]
+        """select cursor_epoch, resume_after, resume_page, resume_before, listed_epoch
+           from sync_state where athlete_id = ?""",
+        [athlete_id],
     ).fetchall()
-    cursor, resume_after, resume_page = row[0] if row else (None, None, None)
-    has_profile = bool(
-        con.execute(
-            "select count(*) from landing where athlete_id = ? and endpoint = 'athlete' and parse_error is null",
-            [athlete_id],
-        ).fetchall()[0][0]
-    )
-    known_gear = {
+    cursor, resume_after, resume_page, resume_before, listed = row[0] if row else (None,) * 5
+    profile_epoch = con.execute(
+        """select epoch(max(fetched_at))::bigint from landing
+           where athlete_id = ? and endpoint = 'athlete' and parse_error is null""",
+        [athlete_id],
+    ).fetchall()[0][0]
+    newest_start, zone = con.execute(
+        """select (select epoch(max(start_date))::bigint from activities where athlete_id = $1),
+                  (select timezone from athletes where athlete_id = $1)""",
+        [athlete_id],
+    ).fetchall()[0]
+    # Gear the rules need: referenced by the athlete's activities (stored or held in quarantine,
+    # e.g. by run_gear_exists) or listed in the profile, with no body landed, not recorded
+    # missing (404) and not given up (a failed fetch landed and no longer queued).
+    wanted = [
         r[0]
         for r in con.execute(
-            "select distinct object_id from landing where athlete_id = ? and endpoint = 'gear' and parse_error is null",
+            """with refs as (
+                   select gear_id::varchar as gear_id from activities where athlete_id = $1 and gear_id is not null
+                   union select row_json->>'gear_id' from quarantine
+                   where table_name = 'activities' and athlete_id = $1 and released_at is null
+                     and superseded_by is null and row_json->>'gear_id' is not null
+                   union select gear_id from gear where athlete_id = $1 and not missing)
+               select gear_id from refs
+               where gear_id <> '' and gear_id not in (
+                   select object_id from landing
+                   where athlete_id = $1 and object_id is not null
+                     and (endpoint = 'gear_missing' or (endpoint = 'gear' and not $2)))
+               order by gear_id""",
+            [athlete_id, full],
+        ).fetchall()
+    ]
+    missing = {
+        r[0]
+        for r in con.execute(
+            "select distinct object_id from landing where athlete_id = ? and endpoint = 'gear_missing'",
             [athlete_id],
         ).fetchall()
     }
@@ -141,9 +234,9 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int) -> _State:
         [athlete_id],
     ).fetchall()
     queue = con.execute(
-        """select q.activity_id, q.kind, q.attempts from fetch_queue q
-           left join activities a using (activity_id)
-           where q.athlete_id = ? order by a.start_date desc nulls last, q.activity_id desc""",
+        """select q.activity_id, q.kind, q.attempts, coalesce(q.start_epoch, epoch(a.start_date)::bigint), q.object_id
+           from fetch_queue q left join activities a using (activity_id)
+           where q.athlete_id = ? order by 4 desc nulls last, q.activity_id desc""",
         [athlete_id],
     ).fetchall()
     known = {
@@ -158,131 +251,230 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int) -> _State:
         cursor_epoch=cursor,
         resume_after=resume_after,
         resume_page=resume_page,
-        has_profile=has_profile,
-        known_gear=known_gear,
+        resume_before=resume_before,
+        listed_epoch=listed,
+        profile_epoch=profile_epoch,
+        newest_start=newest_start,
+        wanted_gear=wanted,
+        missing_gear=missing,
         detailed={i for e, i in fetched if e == "activity_detail"},
         streamed={i for e, i in fetched if e == "streams"},
-        queue=[(int(a), k, int(n)) for a, k, n in queue],
+        queue=[_Item(int(a), k, int(n), None if t is None else int(t), o) for a, k, n, t, o in queue],
+        timezone=zone or "UTC",
     )
 
 
-def _fetch(api: Api, athlete_id: int, state: _State, full: bool, lookback_start: int, result: SyncResult) -> _Fetched:
+def urgent_start(now: float, timezone: str) -> int:
+    """Start (epoch s) of the athlete's last complete local ISO week: from here on a run is
+    'newest week' work, fetched before any athlete's older history."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    today = datetime.fromtimestamp(now, zone).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    return int(datetime.combine(monday, dt_time(), tzinfo=zone).timestamp())
+
+
+class _TurnOver(Deferred):
+    """This athlete's turn is over (its request cap is reached); others go next."""
+
+
+@dataclass
+class _Plan:
+    """What one call of `_fetch` may do."""
+
+    stage: str = "all"  # first: listing + newest week + profile and gear | rest: the backlog | all
+    full: bool = False
+    now: float = 0.0
+    lookback_start: int = 0
+    urgent_start: int = 0
+    cap: int | None = None  # at most this many requests (a turn of the second pass)
+    exclude: set[tuple[int, str]] = field(default_factory=set)  # failed earlier in this run
+
+
+def _fetch(api: Api, athlete_id: int, state: _State, plan: _Plan, result: SyncResult) -> _Fetched:
     """All the HTTP work for one athlete; returns what to land and how far it got."""
-    got = _Fetched()
-    # 1. list activities newer than the cursor, oldest first, resuming a paging in progress
-    if state.resume_after is not None and not full:
-        after, page = state.resume_after, state.resume_page or 1
-    else:
-        after = 0 if full or state.cursor_epoch is None else max(0, state.cursor_epoch - CURSOR_OVERLAP_S)
-        page = 1
-    got.resume_after, got.resume_page = after, page
+    got = _Fetched(cursor_epoch=state.cursor_epoch)
+
+    def spend() -> None:
+        if plan.cap is not None and api.requests >= plan.cap:
+            raise _TurnOver("turn over")
+
+    queue = {item.key: item for item in state.queue}
     newest = state.cursor_epoch or 0
     changed: list[dict] = []
-    seen_ids: set[int] = set()
-    try:
-        while True:
-            try:
-                body = api.get("/athlete/activities", after=after, page=page, per_page=PAGE_SIZE)
-            except MalformedPayload as bad:
-                got.items.append(LandingItem.malformed("activities_page", "list", bad.raw_text, str(bad)))
-                raise Deferred(f"activity list page {page} was not valid JSON; will retry next run") from None
-            if body != []:  # an empty page carries nothing worth keeping
-                got.items.append(LandingItem.from_text("activities_page", "list", api.last_text))
-            if not isinstance(body, list):
-                raise Deferred(f"activity list page {page} was not a list; will retry next run")
-            for summary in body:
-                activity_id = summary.get("id") if isinstance(summary, dict) else None
-                if not isinstance(activity_id, int):
-                    log.warning("athlete %s: an activity summary without a numeric id (kept in landing)", athlete_id)
-                    continue
-                if activity_id in seen_ids:
-                    continue
-                seen_ids.add(activity_id)
-                if state.known.get(activity_id) == signature(summary) and not full:
-                    continue  # re-read through the cursor overlap, unchanged
-                changed.append(summary)
-                start = _epoch(summary.get("start_date")) or 0
-                newest = max(newest, start)
-            page += 1
-            got.resume_page = page
-            if len(body) < PAGE_SIZE:
-                got.paging_done = True
-                break
-    except Deferred as err:
-        got.cursor_epoch = state.cursor_epoch
-        stopped: Deferred | None = err
+    stopped: Deferred | None = None
+    # 1. list activities. A first listing (and --full) pages newest first, so that the newest
+    # week is known after one page; later listings page oldest first from the cursor (with an
+    # overlap). A paging in progress resumes where it stopped.
+    resuming = state.resume_after is not None and not plan.full
+    newest_first = (state.resume_before is not None) if resuming else (plan.full or state.cursor_epoch is None)
+    backlog = bool(state.queue or state.wanted_gear)
+    recently = state.listed_epoch is not None and state.listed_epoch >= plan.now - RELIST_WHILE_BACKLOG_S
+    if resuming:
+        # an oldest-first paging in progress holds the newest activities; a newest-first one
+        # holds older pages (backlog), which the first stage leaves for later
+        list_now = not (newest_first and plan.stage == "first")
     else:
-        stopped = None
-        got.cursor_epoch = newest or state.cursor_epoch
+        list_now = plan.stage != "rest" and (plan.full or not (backlog and recently))
+    if list_now:
+        if resuming:
+            after, page, before = state.resume_after, state.resume_page or 1, state.resume_before
+        elif newest_first:
+            after, page, before = 0, 1, int(plan.now) + 1
+        else:
+            after, page, before = max(0, (state.cursor_epoch or 0) - CURSOR_OVERLAP_S), 1, None
+        got.resume_after, got.resume_page, got.resume_before = after, page, before
+        seen_ids: set[int] = set()
+        try:
+            while True:
+                spend()
+                params = {"after": after, "page": page, "per_page": PAGE_SIZE}
+                if before is not None:
+                    params["before"] = before
+                try:
+                    body = api.get("/athlete/activities", **params)
+                except MalformedPayload as bad:
+                    got.items.append(LandingItem.malformed("activities_page", "list", bad.raw_text, str(bad)))
+                    raise Deferred(f"activity list page {page} was not valid JSON; will retry next run") from None
+                if body != []:  # an empty page carries nothing worth keeping
+                    got.items.append(LandingItem.from_text("activities_page", "list", api.last_text))
+                if not isinstance(body, list):
+                    raise Deferred(f"activity list page {page} was not a list; will retry next run")
+                oldest_on_page: int | None = None
+                for summary in body:
+                    activity_id = summary.get("id") if isinstance(summary, dict) else None
+                    if not isinstance(activity_id, int) or isinstance(activity_id, bool):
+                        log.warning(
+                            "athlete %s: an activity summary without a numeric id (kept in landing)", athlete_id
+                        )
+                        continue
+                    start = _epoch(summary.get("start_date")) or 0
+                    oldest_on_page = start if oldest_on_page is None else min(oldest_on_page, start)
+                    if activity_id in seen_ids:
+                        continue
+                    seen_ids.add(activity_id)
+                    if state.known.get(activity_id) == signature(summary) and not plan.full:
+                        continue  # re-read through the cursor overlap, unchanged
+                    changed.append(summary)
+                    newest = max(newest, start)
+                page += 1
+                got.resume_page = page
+                if newest_first:  # the cursor may move at once: the newest activities came first
+                    got.cursor_epoch = max(newest, got.cursor_epoch or 0) or None
+                if len(body) < PAGE_SIZE:
+                    got.paging_done = got.listed = True
+                    break
+                if newest_first and plan.stage == "first" and (oldest_on_page or 0) < plan.urgent_start:
+                    break  # the newest week is listed: older pages are backlog, after every athlete's newest week
+        except Deferred as err:
+            stopped = err
+        else:
+            if got.paging_done:
+                got.cursor_epoch = newest or state.cursor_epoch
+    else:
+        got.resume_after, got.resume_page, got.resume_before = (
+            state.resume_after,
+            state.resume_page,
+            state.resume_before,
+        )
+        got.paging_done = state.resume_after is None
     result.new_activities = len(changed)
 
-    # 2. queue details and streams for runs inside the lookback window
+    # 2. queue details and streams for runs inside the lookback window, the gear they use
+    # and the profile (shoes with their running totals) when it is missing or older than an activity
+    def enqueue(activity_id: int, kind: str, start: int | None = None, object_id: str | None = None) -> None:
+        key = (activity_id, kind)
+        if key not in queue:
+            queue[key] = _Item(activity_id, kind, 0, start, object_id)
+            got.enqueue[key] = (start, object_id)
+
     for summary in changed:
         activity_id = summary["id"]
         start = _epoch(summary.get("start_date")) or 0
         sport = summary.get("sport_type") or summary.get("type")
-        if sport in RUN_TYPES and start >= lookback_start:
+        if sport in RUN_TYPES and start >= plan.lookback_start:
             if activity_id not in state.detailed or activity_id in state.known:
-                got.enqueue[(activity_id, "detail")] = start
+                enqueue(activity_id, "detail", start)
             if activity_id not in state.streamed:
-                got.enqueue[(activity_id, "streams")] = start
+                enqueue(activity_id, "streams", start)
+    gear_ids = list(state.wanted_gear)
+    for summary in changed:
+        gear_id = _gear_id(summary.get("gear_id"))
+        if gear_id and gear_id not in state.missing_gear:
+            gear_ids.append(gear_id)
+    for gear_id in gear_ids:
+        enqueue(gear_queue_key(gear_id), "gear", None, gear_id)
+    newest_activity = max([state.newest_start or 0] + [_epoch(s.get("start_date")) or 0 for s in changed])
+    if plan.full or state.profile_epoch is None or newest_activity > state.profile_epoch:
+        enqueue(athlete_id, "profile")
     if stopped is not None:
         raise _Partial(got, stopped)
 
-    # 3. fetch the queue, newest activity first
-    queue = {(a, k): n for a, k, n in state.queue}
-    for key in got.enqueue:
-        queue.setdefault(key, 0)
-    order = sorted(queue, key=lambda key: -(got.enqueue.get(key, 0)))
-    for activity_id, kind in order:
+    # 3. fetch the queue: profile and gear first (cheap, and the shoe rules need them), then
+    # details and streams newest first; the first stage takes only the newest week's
+    def rank(item: _Item) -> tuple:
+        return (item.kind not in ("profile", "gear"), -(item.start or 0), -item.activity_id)
+
+    def wanted_now(item: _Item) -> bool:
+        if item.key in plan.exclude:
+            return False
+        if plan.stage != "first" or item.kind in ("profile", "gear"):
+            return True
+        return (item.start or 0) >= plan.urgent_start
+
+    if plan.stage == "rest" or (plan.stage == "all" and queue):
+        got.served = True
+    for item in sorted((i for i in queue.values() if wanted_now(i)), key=rank):
         try:
-            if kind == "detail":
-                api.get(f"/activities/{activity_id}", include_all_efforts=False)
-                got.items.append(LandingItem.from_text("activity_detail", activity_id, api.last_text))
-                result.details += 1
-            else:
-                api.get(f"/activities/{activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
-                got.items.append(LandingItem.from_text("streams", activity_id, api.last_text))
-                result.streams += 1
-            got.dequeue.add((activity_id, kind))
-        except MalformedPayload as bad:
-            endpoint = "activity_detail" if kind == "detail" else "streams"
-            got.items.append(LandingItem.malformed(endpoint, activity_id, bad.raw_text, str(bad)))
-            log.warning("activity %s: %s body was not valid JSON; kept in landing", activity_id, kind)
-            got.failed.add((activity_id, kind))
+            spend()
+            _fetch_item(api, athlete_id, item, got, result)
         except StravaError as err:
             if isinstance(err, (Deferred, AuthRevoked)):
                 raise _Partial(got, err) from None
-            log.warning("activity %s: %s fetch failed: %s", activity_id, kind, err)
-            got.failed.add((activity_id, kind))
-        except Exception as err:
-            if type(err).__name__ == "ObjectNotFound":
-                log.info("activity %s: gone from Strava (404); dropped from the queue", activity_id)
-                got.dequeue.add((activity_id, kind))
-            else:
-                raise
-
-    # 4. profile (shoes with their running totals) and gear we have not seen
-    if full or changed or not state.has_profile:
-        try:
-            profile = api.get("/athlete")
-            got.items.append(LandingItem.from_text("athlete", athlete_id, api.last_text))
-            shoes = (
-                [s.get("id") for s in (profile.get("shoes") or []) if isinstance(s, dict)]
-                if isinstance(profile, dict)
-                else []
-            )
-            used = {s.get("gear_id") for s in changed if s.get("gear_id")}
-            for gear_id in sorted({g for g in shoes + list(used) if g}):
-                if gear_id in state.known_gear and not full:
-                    continue
-                api.get(f"/gear/{gear_id}")
-                got.items.append(LandingItem.from_text("gear", gear_id, api.last_text))
-        except MalformedPayload as bad:
-            got.items.append(LandingItem.malformed("athlete", athlete_id, bad.raw_text, str(bad)))
-        except StravaError as err:
-            raise _Partial(got, err) from None
+            log.warning("%s %s: fetch failed: %s", item.kind, item.object_id or item.activity_id, err)
+            got.failed.add(item.key)
+            if item.kind == "gear":  # landed, so that a shoe given up on is not queued again
+                got.items.append(LandingItem.malformed("gear", item.object_id, "", str(err)))
     return got
+
+
+def _fetch_item(api: Api, athlete_id: int, item: _Item, got: _Fetched, result: SyncResult) -> None:
+    """One queued fetch; lands the body and records the outcome in `got`."""
+    endpoint = {"detail": "activity_detail", "streams": "streams", "profile": "athlete", "gear": "gear"}[item.kind]
+    object_id: object = item.object_id if item.kind == "gear" else item.activity_id
+    try:
+        if item.kind == "detail":
+            api.get(f"/activities/{item.activity_id}", include_all_efforts=False)
+            result.details += 1
+        elif item.kind == "streams":
+            api.get(f"/activities/{item.activity_id}/streams", keys=STREAM_KEYS, key_by_type=True)
+            result.streams += 1
+        elif item.kind == "profile":
+            api.get("/athlete")  # its shoes become gear rows; bodies of new ones are queued next time
+            object_id = athlete_id
+        else:
+            api.get(f"/gear/{quote(str(item.object_id), safe='')}")
+            result.gear += 1
+        got.items.append(LandingItem.from_text(endpoint, object_id, api.last_text))
+        got.dequeue.add(item.key)
+    except MalformedPayload as bad:
+        got.items.append(LandingItem.malformed(endpoint, object_id, bad.raw_text, str(bad)))
+        log.warning("%s %s: body was not valid JSON; kept in landing", item.kind, object_id)
+        got.failed.add(item.key)
+    except Exception as err:
+        if type(err).__name__ != "ObjectNotFound":  # stravalib's 404
+            raise
+        got.dequeue.add(item.key)
+        if item.kind == "gear":
+            log.info("gear %s: not found on Strava (404); recorded as missing", item.object_id)
+            got.items.append(
+                LandingItem.from_json("gear_missing", item.object_id, {"status": 404, "gear_id": item.object_id})
+            )
+            result.gear += 1
+        else:
+            log.info("%s %s: gone from Strava (404); dropped from the queue", item.kind, object_id)
 
 
 class _Partial(Exception):
@@ -294,15 +486,18 @@ class _Partial(Exception):
         self.cause = cause or Deferred("rate limit")
 
 
-def _write(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, got: _Fetched, result: SyncResult) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, got: _Fetched, result: SyncResult, now: float
+) -> None:
     """Land payloads and record progress in one transaction."""
     con.execute("begin")
     try:
         result.landed = land(con, athlete_id, batch_id, got.items)
         if got.enqueue:
             con.executemany(
-                "insert or ignore into fetch_queue (athlete_id, activity_id, kind) values (?, ?, ?)",
-                [[athlete_id, a, k] for (a, k) in got.enqueue],
+                """insert or ignore into fetch_queue (athlete_id, activity_id, kind, start_epoch, object_id)
+                   values (?, ?, ?, ?, ?)""",
+                [[athlete_id, a, k, start, obj] for (a, k), (start, obj) in got.enqueue.items()],
             )
         if got.dequeue:
             con.executemany(
@@ -316,10 +511,14 @@ def _write(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, got: 
             con.execute("delete from fetch_queue where attempts >= ?", [MAX_FETCH_ATTEMPTS])
         resume_after = None if got.paging_done else got.resume_after
         resume_page = None if got.paging_done else got.resume_page
+        resume_before = None if got.paging_done else got.resume_before
         con.execute(
             """insert or replace into sync_state
-               (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at, last_status, last_message, requests_used)
-               values (?, ?, ?, ?, now(), ?, ?, ?)""",
+               (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at, last_status, last_message,
+                requests_used, resume_before, listed_epoch, backlog_served_epoch)
+               select $1, $2, $3, $4, now(), $5, $6, $7, $8,
+                      case when $9 then $11 else (select listed_epoch from sync_state where athlete_id = $1) end,
+                      case when $10 then $11 else (select backlog_served_epoch from sync_state where athlete_id = $1) end""",
             [
                 athlete_id,
                 got.cursor_epoch,
@@ -328,11 +527,17 @@ def _write(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, got: 
                 result.status,
                 result.message or None,
                 result.requests,
+                resume_before,
+                got.listed,
+                got.served,
+                int(now),
             ],
         )
         result.pending = con.execute("select count(*) from fetch_queue where athlete_id = ?", [athlete_id]).fetchall()[
             0
         ][0]
+        result.more = bool(result.pending) or resume_after is not None
+        result.failed_keys |= got.failed
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -364,8 +569,18 @@ def sync_athlete(
     budget: Budget | None = None,
     ingest: bool = True,
     publish: bool = True,
+    *,
+    stage: str = "all",
+    cap: int | None = None,
+    exclude: set[tuple[int, str]] | None = None,
+    clock: Clock = time.time,
 ) -> SyncResult:
-    """Sync one athlete; never raises for Strava trouble (it is reported in the result)."""
+    """Sync one athlete; never raises for Strava trouble (it is reported in the result).
+
+    `stage` "first" lists and fetches only the newest week, the profile and gear; "rest" works
+    through the backlog (older pages, older runs), at most `cap` requests; "all" does both.
+    `clock` is "now" in epoch seconds (the lookback window, the newest week, turn order).
+    """
     result = SyncResult(athlete_id)
     budget = budget or Budget(settings.reserve_short, settings.reserve_daily)
     tokens = token_store.load_tokens(settings, athlete_id)
@@ -374,35 +589,70 @@ def sync_athlete(
         _mark_reauth(settings, athlete_id, result)
         return result
     with writer(settings, publish=False) as con:
-        state = _read_state(con, athlete_id)
+        state = _read_state(con, athlete_id, full)
+    now = clock()
     client = make_client(settings, tokens, budget)
     api = Api(client, settings, athlete_id, tokens, budget)
-    lookback_start = int((datetime.now(UTC) - timedelta(weeks=settings.lookback_weeks)).timestamp())
+    plan = _Plan(
+        stage=stage,
+        full=full,
+        now=now,
+        lookback_start=int(now - timedelta(weeks=settings.lookback_weeks).total_seconds()),
+        urgent_start=urgent_start(now, state.timezone),
+        cap=cap,
+        exclude=exclude or set(),
+    )
     batch_id = f"{athlete_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     try:
-        got = _fetch(api, athlete_id, state, full, lookback_start, result)
+        got = _fetch(api, athlete_id, state, plan, result)
     except _Partial as partial:
         got = partial.fetched
-        if isinstance(partial.cause, AuthRevoked):
+        if isinstance(partial.cause, _TurnOver):
+            result.turned_over = True
+        elif isinstance(partial.cause, AuthRevoked):
             result.status = "needs_reauth"
         else:
             result.status = "deferred"
-        result.message = _safe(settings, str(partial.cause))
+        if not result.turned_over:
+            result.message = _safe(settings, str(partial.cause))
     except AuthRevoked as err:
-        got = _Fetched(cursor_epoch=state.cursor_epoch, paging_done=state.resume_after is None)
+        got = _unchanged(state)
         result.status, result.message = "needs_reauth", _safe(settings, str(err))
     except StravaError as err:
-        got = _Fetched(cursor_epoch=state.cursor_epoch, paging_done=state.resume_after is None)
+        got = _unchanged(state)
         result.status, result.message = "error", _safe(settings, str(err))
     result.requests = api.requests
     with writer(settings, publish=publish) as con:
-        _write(con, athlete_id, batch_id, got, result)
+        _write(con, athlete_id, batch_id, got, result, now)
         con.execute(
             "update athletes set needs_reauth = ? where athlete_id = ?", [result.status == "needs_reauth", athlete_id]
         )
         if ingest:
-            ingest_pending(con)
+            ingest_and_release(con)
     return result
+
+
+def _unchanged(state: _State) -> _Fetched:
+    """Nothing fetched: keep the cursor and any paging in progress as they were."""
+    return _Fetched(
+        cursor_epoch=state.cursor_epoch,
+        paging_done=state.resume_after is None,
+        resume_after=state.resume_after,
+        resume_page=state.resume_page,
+        resume_before=state.resume_before,
+    )
+
+
+def ingest_and_release(con: duckdb.DuckDBPyConnection) -> IngestReport:
+    """Ingest what was landed; when gear arrived, re-check the quarantine, so that runs held
+    back only for their shoe (`run_gear_exists`), and their splits, are released at once."""
+    report = ingest_pending(con)
+    if report.rows_merged.get("gear"):
+        from pipeline.validation import retry_quarantine
+
+        released = retry_quarantine(con, merge_frame)
+        report.released += sum(released.values())
+    return report
 
 
 def _mark_reauth(settings: Settings, athlete_id: int, result: SyncResult) -> None:
@@ -410,9 +660,10 @@ def _mark_reauth(settings: Settings, athlete_id: int, result: SyncResult) -> Non
         con.execute("update athletes set needs_reauth = true where athlete_id = ?", [athlete_id])
         con.execute(
             """insert or replace into sync_state (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at,
-               last_status, last_message, requests_used)
-               select ?, cursor_epoch, resume_after, resume_page, now(), ?, ?, 0 from (select 1)
-               left join sync_state on athlete_id = ?""",
+               last_status, last_message, requests_used, resume_before, listed_epoch, backlog_served_epoch)
+               select ?, cursor_epoch, resume_after, resume_page, now(), ?, ?, 0, resume_before, listed_epoch,
+                      backlog_served_epoch
+               from (select 1) left join sync_state on athlete_id = ?""",
             [athlete_id, result.status, result.message, athlete_id],
         )
 
@@ -427,28 +678,90 @@ def sync_all(
     full: bool = False,
     progress: ProgressFn | None = None,
     wait_s: float = 600.0,
+    clock: Clock = time.time,
 ) -> list[SyncResult]:
-    """Sync every registered athlete (or one). One rate-limit budget is shared by all."""
+    """Sync every registered athlete (or one). One rate-limit budget is shared by all.
+
+    Two passes, so that on one application's quota every athlete gets their newest week before
+    any athlete's history and nobody starves: first, for each athlete (longest unsynced first),
+    the listing (one page for a new athlete), the newest week's details and streams, the profile
+    and gear; then the backlog (older pages, older runs), round-robin in turns of
+    `TURN_REQUESTS`, the athletes whose backlog waited longest first. Whatever the budget does
+    not cover stays queued, and the next run goes on from there.
+    """
     with sync_lock(settings, wait_s):
         with writer(settings, publish=False) as con:
             ids = registered_athletes(con, athlete_id)
-        if athlete_id is not None and not ids:
-            raise LookupError(f"athlete {athlete_id} is not registered (see `backstride athletes list`)")
+            if athlete_id is not None and not ids:
+                raise LookupError(f"athlete {athlete_id} is not registered (see `backstride athletes list`)")
+            first_order = _order(con, ids, "last_sync_at")
         budget = Budget(settings.reserve_short, settings.reserve_daily)
-        results = []
-        for athlete in ids:
+        results: dict[int, SyncResult] = {}
+        for athlete in first_order:
             if progress:
                 progress(athlete, "syncing")
             if budget.exhausted():
-                result = SyncResult(athlete, "deferred", message=budget.exhausted() or "")
-                results.append(result)
+                results[athlete] = SyncResult(athlete, "deferred", message=budget.exhausted() or "")
                 continue
-            results.append(sync_athlete(settings, athlete, full=full, budget=budget, publish=False))
+            results[athlete] = sync_athlete(
+                settings, athlete, full=full, budget=budget, ingest=False, publish=False, stage="first", clock=clock
+            )
+        waiting = [a for a in first_order if results[a].status == "ok" and results[a].more]
+        if waiting:
+            with writer(settings, publish=False) as con:
+                waiting = _order(con, waiting, "backlog_served_epoch")
+        while waiting and not budget.exhausted():
+            cap = TURN_REQUESTS if len(waiting) > 1 else None
+            again = []
+            for athlete in waiting:
+                if budget.exhausted():
+                    again.append(athlete)
+                    continue
+                turn = sync_athlete(
+                    settings,
+                    athlete,
+                    full=full,
+                    budget=budget,
+                    ingest=False,
+                    publish=False,
+                    stage="rest",
+                    cap=cap,
+                    exclude=results[athlete].failed_keys,
+                    clock=clock,
+                )
+                results[athlete].absorb(turn)
+                if turn.status == "ok" and turn.turned_over:
+                    again.append(athlete)
+            waiting = again
+        reason = budget.exhausted()
+        with writer(settings, publish=False) as con:
+            if reason:  # work left because the budget is spent: say so (the digest reads it)
+                for result in results.values():
+                    if result.status == "ok" and result.more:
+                        result.status, result.message = "deferred", reason
+                        con.execute(
+                            "update sync_state set last_status = 'deferred', last_message = ? where athlete_id = ?",
+                            [reason, result.athlete_id],
+                        )
+            ingest_and_release(con)
         with write_lock(settings):
             publish_replica(settings)
         if progress:
             progress(-1, "done")
-        return results
+        return [results[a] for a in ids]
+
+
+def _order(con: duckdb.DuckDBPyConnection, ids: list[int], column: str) -> list[int]:
+    """Athletes by `sync_state.<column>`, never or longest ago first, then by id."""
+    if not ids:
+        return []
+    rows = con.execute(
+        f"""select a.athlete_id from (select unnest(?::bigint[]) as athlete_id) a
+            left join sync_state s using (athlete_id)
+            order by s.{column} nulls first, a.athlete_id""",
+        [ids],
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 # --- single activities (webhook events) and athlete removal ------------------------------
@@ -479,7 +792,7 @@ def fetch_activity(settings: Settings, athlete_id: int, activity_id: int) -> Syn
         got.items.append(LandingItem.malformed("activity_detail", activity_id, bad.raw_text, str(bad)))
         result.status, result.message = "error", str(bad)
     except Deferred as err:
-        got.enqueue[(activity_id, "detail")] = 0
+        got.enqueue[(activity_id, "detail")] = (None, None)
         result.status, result.message = "deferred", _safe(settings, str(err))
     except AuthRevoked as err:
         result.status, result.message = "needs_reauth", _safe(settings, str(err))
@@ -500,7 +813,7 @@ def fetch_activity(settings: Settings, athlete_id: int, activity_id: int) -> Syn
                 "insert or ignore into fetch_queue (athlete_id, activity_id, kind) values (?, ?, ?)",
                 [[athlete_id, a, k] for (a, k) in got.enqueue],
             )
-        ingest_pending(con)
+        ingest_and_release(con)
     return result
 
 
@@ -550,7 +863,7 @@ def register_athlete(
     timezone: str | None = None,
     tokens: token_store.Tokens | None = None,
 ) -> tuple[int, str]:
-    """Refresh the token, read the profile and shoes, store tokens and register the athlete.
+    """Refresh the token, read the profile (with its shoes), store tokens and register the athlete.
 
     Returns (athlete_id, display name).
     """
@@ -565,11 +878,9 @@ def register_athlete(
     athlete_id = int(profile["id"])
     token_store.save_tokens(settings, athlete_id, api.tokens)
     api.athlete_id = athlete_id  # from here on every refresh is saved at once
+    # The profile lists the shoes (they become gear rows); their bodies (brand, model) and any
+    # shoe seen only on activities are queued for the first sync, which has the rate-limit budget.
     items = [LandingItem.from_text("athlete", athlete_id, api.last_text)]
-    for shoe in profile.get("shoes") or []:
-        if isinstance(shoe, dict) and shoe.get("id"):
-            api.get(f"/gear/{shoe['id']}")
-            items.append(LandingItem.from_text("gear", shoe["id"], api.last_text))
     tz = timezone or _zone_from_strava(profile.get("timezone")) or "UTC"
     batch_id = f"{athlete_id}-register-{uuid.uuid4().hex[:6]}"
     with writer(settings) as con:

@@ -105,6 +105,7 @@ SCHEMA: dict[str, str] = {
             distance    double,         -- metres, Strava's running total (includes walks)
             retired     boolean,
             is_primary  boolean,
+            missing     boolean not null default false,  -- Strava answered 404 for this gear id
             landing_id  bigint,
             loaded_at   timestamptz not null default now()
         )""",
@@ -133,17 +134,24 @@ SCHEMA: dict[str, str] = {
             last_sync_at    timestamptz,
             last_status     varchar,       -- ok | deferred | error | needs_reauth
             last_message    varchar,
-            requests_used   integer
+            requests_used   integer,
+            resume_before   bigint,        -- a newest-first listing in progress: its 'before' value
+            listed_epoch    bigint,        -- when a listing last completed (epoch s)
+            backlog_served_epoch bigint    -- when the athlete's backlog last had a turn (fair ordering)
         )""",
     "fetch_queue": """
         create table if not exists fetch_queue (
             athlete_id  bigint not null,
             activity_id bigint not null,
-            kind        varchar not null,   -- detail | streams
+            kind        varchar not null,   -- detail | streams | profile | gear
             attempts    integer not null default 0,  -- failed fetches (malformed bodies); dropped after 3
             enqueued_at timestamptz not null default now(),
+            start_epoch bigint,             -- the activity's start (epoch s): newest first
+            object_id   varchar,            -- kind gear: the gear id
             primary key (activity_id, kind)
-        )""",
+        )
+        -- activity_id is the activity's id; for kind 'profile' the athlete's id, for kind 'gear'
+        -- a negative key derived from the gear id (pipeline.sync.gear_queue_key)""",
     "deleted_activities": """
         create table if not exists deleted_activities (
             activity_id bigint primary key,
@@ -200,6 +208,18 @@ SCHEMA: dict[str, str] = {
 
 SEQUENCES = ["create sequence if not exists landing_seq start 1"]
 
+# Columns added after a table was first released: (table, column, type, not-null default or None).
+# Checked on every writer connection with one catalog query; a later issue replaces this with
+# versioned migrations.
+ADDED_COLUMNS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("gear", "missing", "boolean", "false"),
+    ("sync_state", "resume_before", "bigint", None),
+    ("sync_state", "listed_epoch", "bigint", None),
+    ("sync_state", "backlog_served_epoch", "bigint", None),
+    ("fetch_queue", "start_epoch", "bigint", None),
+    ("fetch_queue", "object_id", "varchar", None),
+)
+
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse write lock."""
@@ -210,13 +230,32 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     existing = {
         r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
     }
-    if set(SCHEMA) <= existing:
-        return
-    for ddl in SEQUENCES:
-        con.execute(ddl)
-    for name, ddl in SCHEMA.items():
-        if name not in existing:
+    if not set(SCHEMA) <= existing:
+        for ddl in SEQUENCES:
             con.execute(ddl)
+        for name, ddl in SCHEMA.items():
+            if name not in existing:
+                con.execute(ddl)
+    _add_columns(con)
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the columns of `ADDED_COLUMNS` an older warehouse lacks (idempotent, one query when none)."""
+    present = set(
+        con.execute(
+            """select table_name, column_name from duckdb_columns()
+               where database_name = current_database() and schema_name = 'main'
+                 and list_contains(?, table_name)""",
+            [sorted({t for t, *_ in ADDED_COLUMNS})],
+        ).fetchall()
+    )
+    for table, column, sql_type, not_null_default in ADDED_COLUMNS:
+        if (table, column) in present:
+            continue
+        default = f" default {not_null_default}" if not_null_default is not None else ""
+        con.execute(f'alter table "{table}" add column if not exists "{column}" {sql_type}{default}')
+        if not_null_default is not None:
+            con.execute(f'alter table "{table}" alter column "{column}" set not null')
 
 
 def tables_with_athlete_id(con: duckdb.DuckDBPyConnection) -> list[str]:
