@@ -6,7 +6,10 @@ sync to finish, rebuilds the models and sends each athlete the digest of **the l
 week** (Monday to Sunday before the run). `digest_log` records what was sent, so a retry, a
 re-run or a manual trigger never sends the same week twice. An athlete not synced since their
 week ended gets no digest yet (it would miss the weekend's runs): the run fails and alerts the
-operator; clear it once `strava_sync` has caught up.
+operator; clear it once `strava_sync` has caught up. Likewise an athlete whose last sync failed
+(error, needs_reauth) or was deferred before it listed the whole week is held: no email, nothing
+recorded, the run fails with the reason. A week whose runs still wait for details or streams is
+sent, saying which factors it could not judge.
 
 - Mail: connection `smtp_default` when defined (extras `disable_ssl` / `disable_tls` for a
   plain local server, `from_email` for the sender); without it the digests are written to the
@@ -63,9 +66,10 @@ def weekly_digest() -> None:
         """
         #### Send the digests
         One email per ready athlete; already-sent weeks are skipped. Athletes not synced since
-        their week ended get nothing yet and the task fails without retrying (the operator is
-        alerted): clear the run once a sync has caught up. Failed emails are retried with
-        backoff; sent ones are never re-sent.
+        their week ended, or whose last sync failed or had not listed the week (held), get
+        nothing yet and the task fails without retrying (the operator is alerted): clear the run
+        once a sync has caught up. Failed emails are retried with backoff; sent ones are never
+        re-sent.
         """
         import datetime as dt
 
@@ -83,15 +87,20 @@ def weekly_digest() -> None:
                 results += digest.send_digests(settings, week=week, athlete_id=athlete_id, transport=transport).results
         finally:
             transport.close()
-        counts = {s: sum(r.status == s for r in results) for s in ("sent", "skipped_already_sent", "failed")}
+        statuses = ("sent", "skipped_already_sent", "held", "failed")
+        counts = {s: sum(r.status == s for r in results) for s in statuses}
         counts["waiting_for_sync"] = len(plan["waiting"])
         print(f"week of {plan['week']}: {counts}")
+        for r in results:
+            if r.status == "held" or r.gaps:
+                print(r)
         if counts["failed"]:
             raise RuntimeError(f"{counts['failed']} digests failed; the retry sends only those")
+        problems = [f"athlete {r.athlete_id}: {r.reason}" for r in results if r.status == "held"]
         if plan["waiting"]:
-            raise AirflowFailException(
-                f"athletes {plan['waiting']} have not been synced since their week ended: no digest sent to them"
-            )
+            problems.insert(0, f"athletes {plan['waiting']} have not been synced since their week ended")
+        if problems:
+            raise AirflowFailException("no digest sent to them yet: " + "; ".join(problems))
         return {"week": plan["week"], **counts}
 
     send_digests(build_models())

@@ -42,6 +42,7 @@ GAP_FACTORS: dict[str, dict[str, str]] = {
         "injury": "pain notes in descriptions",
     },
     "pending_profile": {"shoes": "shoe mileage and age"},
+    "pending_gear": {"shoes": "shoe mileage and age"},
     "quarantine_week": {f: "activities of this week left out" for f in ALL_FACTORS},
     "quarantine_earlier": {
         "distance": "comparisons with recent weeks",
@@ -158,13 +159,37 @@ def week_end_utc(week_start: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(week_start + dt.timedelta(days=7), dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
-def hold_reason(sync: dict[str, Any] | None, week_start: dt.date, zone: ZoneInfo) -> str | None:
+def week_listed(sync: dict[str, Any], week_start: dt.date, zone: ZoneInfo, earliest: dt.datetime | None) -> bool:
+    """Whether the athlete's activity list is known up to the end of the week.
+
+    `listed_epoch` is when a listing last completed; a warehouse written before that column
+    existed has only `last_sync_at` for it. An oldest-first paging in progress resumes after
+    a point everything before which was listed; a newest-first one (`resume_before`) has listed
+    the week once it went back past the week's Monday (`earliest`: the athlete's oldest activity).
+    """
+    end = week_end_utc(week_start, zone)
+    listed_epoch = sync.get("listed_epoch")
+    if listed_epoch is not None and listed_epoch >= end.timestamp():
+        return True
+    resume_after, resume_before = sync.get("resume_after"), sync.get("resume_before")
+    if resume_after is None:
+        if listed_epoch is not None:
+            return False  # the last listing finished before the week ended; none since
+        last = sync.get("last_sync_at")
+        return last is not None and last >= end
+    if resume_before is None:
+        return resume_after >= end.timestamp()
+    start = end - dt.timedelta(days=7)
+    return resume_before >= end.timestamp() and earliest is not None and earliest < start
+
+
+def hold_reason(
+    sync: dict[str, Any] | None, week_start: dt.date, zone: ZoneInfo, earliest: dt.datetime | None = None
+) -> str | None:
     """Why no digest can be sent for the week yet, or None.
 
     No `sync_state` row means the data did not come from a sync (loaded another way): there is
-    no sync to distrust. Listing runs oldest first and the cursor only moves when a listing
-    completes, so the week is fully listed when a sync finished its listing after the week
-    ended, or when a listing in progress already resumes past the week's end.
+    no sync to distrust.
     """
     if sync is None:
         return None
@@ -174,18 +199,11 @@ def hold_reason(sync: dict[str, Any] | None, week_start: dt.date, zone: ZoneInfo
         return f"Strava access must be renewed (the athlete has to connect again){said}"
     if status == "error":
         return f"the last sync failed{said}"
-    end = week_end_utc(week_start, zone)
-    if sync.get("resume_after") is None:
-        last = sync.get("last_sync_at")
-        listed = last is not None and last >= end
-    else:
-        through = max(int(sync.get("resume_after") or 0), int(sync.get("cursor_epoch") or 0))
-        listed = through >= end.timestamp()
-    if listed:
+    if week_listed(sync, week_start, zone, earliest):
         return None
     if status == "deferred":
         return f"the last sync was deferred before it listed all of this week's activities{said}"
-    return "not synced since the week ended"
+    return "the activity list has not been read since the week ended"
 
 
 def read_gaps(
@@ -210,19 +228,21 @@ def read_gaps(
         return None
 
     # 1. the last sync
-    syncs = {
-        r["athlete_id"]: r
+    earliest = {
+        r["athlete_id"]: r["earliest"]
         for r in _rows(
-            con,
-            f"""select a.athlete_id, a.needs_reauth, s.athlete_id is not null as synced, s.last_status,
-                       s.last_message, s.last_sync_at, s.cursor_epoch, s.resume_after
-                from athletes a left join sync_state s on s.athlete_id = a.athlete_id where a.{in_ids}""",
-            [ids],
+            con, f"select athlete_id, min(start_date) as earliest from activities where {in_ids} group by 1", [ids]
         )
     }
-    for athlete_id, row in syncs.items():
+    for row in _rows(
+        con,
+        f"""select s.* exclude (athlete_id), a.athlete_id, a.needs_reauth, s.athlete_id is not null as synced
+            from athletes a left join sync_state s on s.athlete_id = a.athlete_id where a.{in_ids}""",
+        [ids],
+    ):
+        athlete_id = row["athlete_id"]
         known = row if row["synced"] or row["needs_reauth"] else None
-        result[athlete_id].hold = hold_reason(known, weeks[athlete_id], zones[athlete_id])
+        result[athlete_id].hold = hold_reason(known, weeks[athlete_id], zones[athlete_id], earliest.get(athlete_id))
 
     # 2. details and streams still queued
     pending: dict[tuple[int, str], set[Any]] = defaultdict(set)
@@ -237,7 +257,9 @@ def read_gaps(
             pending[(athlete_id, "pending_streams")].add(row["activity_id"])
         elif kind == "detail" and span(athlete_id, day, WINDOW_DAYS):
             pending[(athlete_id, "pending_details")].add(row["activity_id"])
-        elif kind not in ("streams", "detail"):  # the athlete's profile or a shoe
+        elif kind == "gear":
+            pending[(athlete_id, "pending_gear")].add(row["activity_id"])
+        elif kind not in ("streams", "detail"):  # the athlete's profile, with the shoes' running totals
             pending[(athlete_id, "pending_profile")].add(row["activity_id"])
     for (athlete_id, key), found in pending.items():
         result[athlete_id].gaps.append(Gap(key, gap_text(key, len(found)), len(found)))
@@ -284,11 +306,13 @@ def read_gaps(
         for athlete_id, gear in missing.items():
             result[athlete_id].gaps.append(Gap("missing_gear", gap_text("missing_gear", len(gear)), len(gear)))
 
-    # 5. window rules waiting for history (history_days: the days of history before the week)
+    # 5. window rules waiting for history: history_days counts up to the week's Sunday, so the
+    # rule starts in the first week that makes up the difference (the mart's ready_from, if any)
     if _has_column(con, "rule_readiness"):
+        ready_from = "ready_from" if _has_column(con, "rule_readiness", "ready_from") else "null"
         for row in _rows(
             con,
-            f"""select athlete_id, week_start, rule_id, factor, needed_days, history_days
+            f"""select athlete_id, week_start, rule_id, factor, needed_days, history_days, {ready_from} as ready_from
                 from rule_readiness where {in_ids} and not coalesce(ready, false) order by rule_id""",
             [ids],
         ):
@@ -296,7 +320,7 @@ def read_gaps(
             if week != weeks[athlete_id]:
                 continue
             needed, have = int(row["needed_days"] or 0), int(row["history_days"] or 0)
-            starts = max(week + dt.timedelta(days=needed - have), week + dt.timedelta(days=1))
+            starts = _as_date(row["ready_from"]) or week + dt.timedelta(weeks=max(1, -(-(needed - have) // 7)))
             result[athlete_id].history.append(HistoryWait(str(row["rule_id"]), str(row["factor"]), needed, starts))
     return result
 
@@ -317,7 +341,8 @@ def gap_text(key: str, n: int) -> str:
         "Strava (cadence and pace second by second); they follow with the next sync.",
         "pending_details": f"{_n(n, 'run', 'runs')} of this week or the four weeks before {is_} still waiting "
         f"for {its} details from Strava (kilometre splits and description); they follow with the next sync.",
-        "pending_profile": "Your profile and shoes are still being fetched from Strava.",
+        "pending_profile": "Your profile, with your shoes' running totals, is still being fetched from Strava.",
+        "pending_gear": f"{_n(n, 'of the shoes', 'of the shoes')} on your runs {is_} still being fetched from Strava.",
         "quarantine_week": f"{_n(n, 'of your activities', 'of your activities')} from this week had values "
         f"backstride could not check (for example a missing or impossible number) and {was} left out of these "
         f"figures. Correcting {it} on Strava brings {it} back in the next digest.",
