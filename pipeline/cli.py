@@ -436,7 +436,6 @@ def strava_stub(
     ] = None,
 ) -> None:
     """Serve the local Strava-compatible API with the demo athletes until Ctrl-C."""
-    import time
     from datetime import date
 
     from pipeline.strava_stub.demo_data import build_world
@@ -453,11 +452,32 @@ def strava_stub(
         fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
     out.print(f"Strava-compatible API at {url}\nPoint backstride at it with: export STRAVA_BASE_URL={url}")
     out.file.flush()
+    _wait_for_stop_signal()
+    server.stop()
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until SIGINT (Ctrl-C) or SIGTERM.
+
+    The handlers are installed explicitly: a process started in the background by a
+    non-interactive shell inherits SIGINT as *ignored*, and Python then never raises
+    KeyboardInterrupt, so Ctrl-C (or a test's SIGINT) would not stop the server.
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+        while not stop.wait(3600):
+            pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @app.command()
@@ -684,7 +704,8 @@ def digest(
         (err if r.status == "failed" else out).print(str(r), highlight=False, markup=False)
     out.print(
         f"digests: {report.count('sent')} sent, {report.count('skipped_already_sent')} already sent, "
-        f"{report.count('disabled')} disabled, {report.count('failed')} failed",
+        f"{report.count('disabled')} disabled, {report.count('failed')} failed, "
+        f"{report.count('held')} held (waiting for a sync that succeeds)",
         highlight=False,
     )
     if not report.ok:

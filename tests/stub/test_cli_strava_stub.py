@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from conftest import TODAY
 
@@ -79,3 +80,35 @@ def test_a_bad_date_is_reported_cleanly() -> None:
         [str(BACKSTRIDE), "strava-stub", "--today", "soon"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1 and "--today must be a date" in done.stderr and "Traceback" not in done.stderr
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_server_stops_promptly_even_when_started_with_sigint_ignored(stop_signal: int, tmp_path: Path) -> None:
+    """A shell without job control (CI, `cmd &`) starts children with SIGINT ignored;
+    Python then never raises KeyboardInterrupt. The stub must still stop on Ctrl-C and SIGTERM."""
+    proc = subprocess.Popen(
+        [str(BACKSTRIDE), "strava-stub", "--port", "0", "--today", "2026-11-26"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BACKSTRIDE_HOME": str(tmp_path)},
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline()).group(0)
+        proc.stdout.readline()
+        assert requests.get(url + "/_stub/stats", timeout=10).status_code == 200
+        proc.send_signal(stop_signal)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"the stub ignored {signal.Signals(stop_signal).name}")
+    assert proc.returncode == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/_stub/stats", timeout=5)
