@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,43 +72,140 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f'select column_name from (describe "{table}")').fetchall()]
 
 
+def _utf8_safe(text: str) -> str:
+    """`text` with any lone surrogate characters written as `\\udXXX` (DuckDB needs valid UTF-8)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# A JSON string escape: a surrogate pair, a lone high or low surrogate, or any other escape
+# (matched left to right, so an escaped backslash is consumed whole and never starts a match).
+_ESCAPE = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\u(d[89a-f][0-9a-f]{2})|\\.", re.IGNORECASE)
+
+
+def repair_json_text(text: str) -> str:
+    """The JSON text with every lone UTF-16 surrogate escape (`\\ud83d` without its partner),
+    which DuckDB's JSON type refuses, replaced by U+FFFD (`\\ufffd`); all else unchanged."""
+    return _ESCAPE.sub(lambda m: "\\ufffd" if m.group(3) else m.group(0), _utf8_safe(text))
+
+
+def _json_problems(con: duckdb.DuckDBPyConnection, texts: dict[int, str]) -> set[int]:
+    """The keys of `texts` whose text DuckDB's JSON type cannot hold."""
+    if not texts:
+        return set()
+    frame = pd.DataFrame({"pos": list(texts), "text": list(texts.values())})
+    con.register("__json_check", frame)
+    try:
+        rows = con.execute("select pos from __json_check where try_cast(text as json) is null").fetchall()
+    finally:
+        con.unregister("__json_check")
+    return {int(p) for (p,) in rows}
+
+
+def _duckdb_json_error(con: duckdb.DuckDBPyConnection, text: str) -> str:
+    try:
+        con.execute("select ?::json", [text]).fetchall()
+    except duckdb.Error as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return first.split("  Input:")[0][:300]
+    return "not valid JSON"
+
+
+def _storable(
+    con: duckdb.DuckDBPyConnection, rows: list[LandingItem]
+) -> list[tuple[str | None, str | None, str | None]]:
+    """(payload, raw_text, parse_error) per item, in a form DuckDB stores without error.
+
+    A body DuckDB's JSON type refuses (a lone UTF-16 surrogate escape, `"Run \\ud83d"`) is kept
+    exactly as sent in `raw_text`, and `payload` holds it with each lone surrogate replaced by
+    U+FFFD, so every field can still be derived: `raw_text` beside a `payload` means "payload
+    is a repaired copy of this text". A body that is not JSON even then keeps `payload` null
+    and says why in `parse_error`.
+    """
+    out: list[tuple[str | None, str | None, str | None]] = []
+    for r in rows:
+        raw = None if r.raw_text is None else _utf8_safe(r.raw_text)
+        out.append((None if r.payload is None else _utf8_safe(r.payload), raw, r.parse_error))
+    refused = _json_problems(con, {i: p for i, (p, _, _) in enumerate(out) if p is not None})
+    if not refused:
+        return out
+    repaired = {i: repair_json_text(out[i][0]) for i in refused}  # type: ignore[arg-type]
+    still = _json_problems(con, repaired)
+    for i in refused:
+        original = out[i][0]
+        if i in still:
+            out[i] = (None, original, f"not JSON that DuckDB can store: {_duckdb_json_error(con, original)}")  # type: ignore[arg-type]
+            log.warning("landing: a %s body is not storable JSON; kept as text", rows[i].endpoint)
+        else:
+            out[i] = (repaired[i], original, None)
+            log.info("landing: a %s body had lone UTF-16 surrogates; kept as sent in raw_text", rows[i].endpoint)
+    return out
+
+
 def land(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, items: Iterable[LandingItem]) -> int:
-    """Append payloads to `landing` in one bulk insert; skip bodies already stored for that object."""
+    """Append payloads to `landing` in one bulk insert; skip bodies already stored for that object.
+
+    Never fails on a body: whatever DuckDB cannot hold as JSON is stored as text (see
+    `_storable`). Landing ids follow the order of `items` (the order of arrival).
+    """
     rows = list(items)
     if not rows:
         return 0
+    stored = _storable(con, rows)
     frame = pd.DataFrame(
         {
+            "pos": range(len(rows)),
             "athlete_id": [int(athlete_id)] * len(rows),
             "endpoint": [r.endpoint for r in rows],
-            "object_id": [r.object_id for r in rows],
+            "object_id": [None if r.object_id is None else _utf8_safe(r.object_id) for r in rows],
             "fetched_at": [r.fetched_at for r in rows],
             "batch_id": [batch_id] * len(rows),
-            "payload": [r.payload for r in rows],
-            "raw_text": [r.raw_text for r in rows],
-            "parse_error": [r.parse_error for r in rows],
+            "payload": [s[0] for s in stored],
+            "raw_text": [s[1] for s in stored],
+            "parse_error": [s[2] for s in stored],
             "payload_hash": [r.digest for r in rows],
         }
     )
     con.register("incoming_landing", frame)
     try:
-        inserted = con.execute(
-            """
-            insert into landing
-            select nextval('landing_seq'), i.athlete_id, i.endpoint, i.object_id, i.fetched_at,
-                   i.batch_id, i.payload::json, i.raw_text, i.parse_error, i.payload_hash
-            from (select *, row_number() over (partition by endpoint, object_id, payload_hash order by fetched_at) as dup
-                  from incoming_landing) i
-            where i.dup = 1 and not exists (
-                select 1 from landing l
-                where l.endpoint = i.endpoint and l.object_id is not distinct from i.object_id
-                  and l.payload_hash = i.payload_hash and l.athlete_id = i.athlete_id)
-            returning landing_id
-            """
-        ).fetchall()
+        fresh = [
+            int(p)
+            for (p,) in con.execute(
+                """
+                select i.pos
+                from (select *, row_number() over (partition by endpoint, object_id, payload_hash order by pos) as dup
+                      from incoming_landing) i
+                where i.dup = 1 and not exists (
+                    select 1 from landing l
+                    where l.endpoint = i.endpoint and l.object_id is not distinct from i.object_id
+                      and l.payload_hash = i.payload_hash and l.athlete_id = i.athlete_id)
+                order by i.pos
+                """
+            ).fetchall()
+        ]
     finally:
         con.unregister("incoming_landing")
-    return len(inserted)
+    if not fresh:
+        return 0
+    # nextval() in an INSERT ... SELECT numbers rows in no particular order: draw the ids first
+    ids = sorted(int(i) for (i,) in con.execute("select nextval('landing_seq') from range(?)", [len(fresh)]).fetchall())
+    new = frame.iloc[fresh].assign(landing_id=ids)
+    con.register("incoming_landing", new)
+    try:
+        con.execute(
+            """
+            insert into landing
+            select landing_id, athlete_id, endpoint, object_id, fetched_at, batch_id,
+                   payload::json, raw_text, parse_error, payload_hash
+            from incoming_landing order by pos
+            """
+        )
+    finally:
+        con.unregister("incoming_landing")
+    return len(fresh)
 
 
 def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
@@ -115,11 +213,22 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) ->
     if df is None or df.empty:
         return 0
     cols = [c for c in table_columns(con, table) if c in df.columns]
+    # a NULL for a NOT NULL column that has a default (a column added later, a row typed
+    # before it existed) takes the default instead of failing the whole merge
+    defaults = dict(
+        con.execute(
+            """select column_name, column_default from duckdb_columns()
+               where table_name = ? and database_name = current_database() and schema_name = 'main'
+                 and not is_nullable and column_default is not null""",
+            [table],
+        ).fetchall()
+    )
     name = f"incoming_{table}"
     con.register(name, df[cols])
     try:
         col_list = ", ".join(f'"{c}"' for c in cols)
-        con.execute(f'insert or replace into "{table}" ({col_list}) select {col_list} from "{name}"')
+        values = ", ".join(f'coalesce("{c}", {defaults[c]})' if c in defaults else f'"{c}"' for c in cols)
+        con.execute(f'insert or replace into "{table}" ({col_list}) select {values} from "{name}"')
     finally:
         con.unregister(name)
     return len(df)
@@ -127,45 +236,126 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) ->
 
 # --- deriving typed rows -------------------------------------------------------------------
 
-# The fields read from activity payloads, parsed in one pass per payload by DuckDB's
-# non-strict `from_json` (a value of the wrong type becomes NULL, for validation to catch).
-ACTIVITY_STRUCT = (
-    '{"id": "BIGINT", "name": "VARCHAR", "description": "VARCHAR", "sport_type": "VARCHAR", '
-    '"type": "VARCHAR", "start_date": "VARCHAR", "start_date_local": "VARCHAR", "timezone": "VARCHAR", '
-    '"distance": "DOUBLE", "moving_time": "DOUBLE", "elapsed_time": "DOUBLE", '
-    '"total_elevation_gain": "DOUBLE", "average_speed": "DOUBLE", "max_speed": "DOUBLE", '
-    '"average_cadence": "DOUBLE", "average_heartrate": "DOUBLE", "max_heartrate": "DOUBLE", '
-    '"gear_id": "VARCHAR", "trainer": "BOOLEAN", "manual": "BOOLEAN", "workout_type": "BIGINT"}'
+# The fields read from activity bodies and how each is read. Every field is read on its own
+# from the element's JSON (one parse per element for all of them), so one unreadable field never
+# blanks the others: a value of the wrong type, a number that does not fit, NaN or Infinity
+# becomes NULL (for validation to catch where the field is required); numbers and booleans
+# sent as text ("5000.5", "true") and numeric gear ids (12345) are read as what they mean.
+ACTIVITY_FIELDS: dict[str, str] = {
+    "name": "text",
+    "description": "text",
+    "sport_type": "string",
+    "type": "string",
+    "start_date": "string",
+    "start_date_local": "string",
+    "timezone": "string",
+    "distance": "number",
+    "moving_time": "number",
+    "elapsed_time": "number",
+    "total_elevation_gain": "number",
+    "average_speed": "number",
+    "max_speed": "number",
+    "average_cadence": "number",
+    "average_heartrate": "number",
+    "max_heartrate": "number",
+    "gear_id": "id",
+    "trainer": "boolean",
+    "manual": "boolean",
+    "workout_type": "number",
+}
+_NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+
+
+def _field_sql(index: int, kind: str) -> str:
+    v, t = f"v[{index}]", f"t[{index}]"
+    if kind == "string":
+        return f"case when {t} = 'VARCHAR' then {v} end"
+    if kind == "text":  # free text: a number or boolean sent instead is kept as its text
+        return f"case when {t} = 'VARCHAR' or {t} in {_NUMERIC_JSON} or {t} = 'BOOLEAN' then {v} end"
+    if kind == "id":
+        return f"case when {t} = 'VARCHAR' or {t} in ('BIGINT', 'UBIGINT') then nullif({v}, '') end"
+    if kind == "number":
+        return (
+            f"case when ({t} in {_NUMERIC_JSON} or {t} = 'VARCHAR') and isfinite(try_cast({v} as double)) "
+            f"then try_cast({v} as double) end"
+        )
+    if kind == "boolean":
+        return (
+            f"case when {t} = 'BOOLEAN' then {v} = 'true' "
+            f"when {t} = 'VARCHAR' and lower(trim({v})) in ('true', 'false') then lower(trim({v})) = 'true' "
+            f"when {t} in ('BIGINT', 'UBIGINT') and {v} in ('0', '1') then {v} = '1' end"
+        )
+    raise ValueError(kind)
+
+
+_PATHS = "[" + ", ".join(f"'$.{name}'" for name in ACTIVITY_FIELDS) + "]"
+_ACTIVITY_STRUCT = ", ".join(
+    f"{name} := {_field_sql(i, kind)}" for i, (name, kind) in enumerate(ACTIVITY_FIELDS.items(), start=1)
 )
 
-_ACTIVITY_SQL = f"""
-with pending_landing as (
-    select * from landing
+# Every element of the list pages and every detail body of the athletes touched by the
+# pending batches, with its id checked: `problem` names why an element cannot become an
+# activity row (it then goes to quarantine with that reason; the body stays in landing).
+_ACTIVITY_ITEMS_SQL = """
+create or replace temp table activity_items as
+with touched_athletes as (
+    select distinct athlete_id from landing
     where batch_id in (select batch_id from pending_batches)
       and endpoint in ('activities_page', 'activity_detail') and payload is not null
 ),
-touched_athletes as (select distinct athlete_id from pending_landing),
-pages as (
-    select l.landing_id, l.athlete_id, l.batch_id,
-           unnest(from_json(l.payload, '[{ACTIVITY_STRUCT}]')) as a,
-           generate_subscripts(from_json(l.payload, '[{ACTIVITY_STRUCT}]'), 1) as ordinal
+bodies as (
+    select l.landing_id, l.athlete_id, l.batch_id, l.endpoint, l.payload, json_type(l.payload) as body_type
     from landing l join touched_athletes using (athlete_id)
-    where l.endpoint = 'activities_page' and l.payload is not null and json_type(l.payload) = 'ARRAY'
+    where l.endpoint in ('activities_page', 'activity_detail') and l.payload is not null
 ),
-details as (
-    select l.landing_id, l.athlete_id, l.batch_id, from_json(l.payload, '{ACTIVITY_STRUCT}') as a, 0 as ordinal
-    from landing l join touched_athletes using (athlete_id)
-    where l.endpoint = 'activity_detail' and l.payload is not null and json_type(l.payload) = 'OBJECT'
-),
-touched as (
-    select distinct a.id from pages where batch_id in (select batch_id from pending_batches)
-    union select distinct a.id from details where batch_id in (select batch_id from pending_batches)
-),
-versions as (
-    select *, 'summary' as kind from pages where a.id in (select id from touched)
+items as (
+    select landing_id, athlete_id, batch_id, endpoint, 'summary' as kind,
+           unnest(payload->'$[*]') as element, generate_subscripts(payload->'$[*]', 1) as ordinal
+    from bodies where endpoint = 'activities_page' and body_type = 'ARRAY'
     union all
-    select *, 'detail' as kind from details where a.id in (select id from touched)
+    select landing_id, athlete_id, batch_id, endpoint, case when endpoint = 'activity_detail' then 'detail' else 'summary' end,
+           payload, 0
+    from bodies where endpoint = 'activity_detail' or body_type <> 'ARRAY'
 ),
+checked as (
+    select *, json_type(element) as element_type, json_type(element, '$.id') as id_type,
+           json_extract_string(element, '$.id') as id_text
+    from items
+),
+keyed as (
+    select *,
+           case when id_type in ('BIGINT', 'UBIGINT') then try_cast(id_text as bigint) end as id,
+           case
+               when endpoint = 'activities_page' and ordinal = 0 then 'activities_page_not_a_list'
+               when element_type is distinct from 'OBJECT' then 'activity_not_an_object'
+               when id_type is null or id_type = 'NULL' then 'activity_id_missing'
+               when id_type = 'VARCHAR' then 'activity_id_is_text'
+               when id_type in ('BIGINT', 'UBIGINT', 'DOUBLE') and regexp_full_match(id_text, '-?[0-9]+')
+                    and try_cast(id_text as bigint) is null then 'activity_id_out_of_range'
+               when id_type not in ('BIGINT', 'UBIGINT') then 'activity_id_not_an_integer'
+               when try_cast(id_text as bigint) <= 0 then 'activity_id_not_positive'
+           end as problem
+    from checked
+)
+select *,
+       -- a second copy of an id in one page: identical copies are one activity; a copy that
+       -- differs is held back (the first in page order is loaded)
+       case when problem is null and kind = 'summary' then
+           row_number() over (partition by landing_id, id order by ordinal) end as copy,
+       case when problem is null and kind = 'summary' then
+           first(element::varchar) over (partition by landing_id, id order by ordinal) end as first_copy
+from keyed
+"""
+
+_ACTIVITY_SQL = f"""
+with typed as (
+    select landing_id, athlete_id, batch_id, kind, ordinal,
+           struct_pack(id := id, {_ACTIVITY_STRUCT}) as a
+    from (select *, json_extract_string(element, {_PATHS}) as v, json_type(element, {_PATHS}) as t
+          from activity_items where problem is null and coalesce(copy, 1) = 1)
+),
+touched as (select distinct a.id from typed where batch_id in (select batch_id from pending_batches)),
+versions as (select * from typed where a.id in (select id from touched)),
 ranked as (
     select *, row_number() over (partition by a.id order by landing_id desc, ordinal) as newest,
            row_number() over (partition by a.id, kind order by landing_id desc, ordinal) as newest_of_kind
@@ -201,11 +391,38 @@ select
     latest.batch_id,
     now() as loaded_at
 from latest left join detail on detail.a.id = latest.a.id
-where latest.a.id is not null
-  and latest.a.id not in (select activity_id from deleted_activities)
+where latest.a.id not in (select activity_id from deleted_activities)
 """
 
-_SPLITS_SQL = """
+_PROBLEM_REASONS = {
+    "activities_page_not_a_list": "an activity list page that is not a JSON list",
+    "activity_not_an_object": "an element of an activity list page that is not a JSON object",
+    "activity_id_missing": "an activity without an id",
+    "activity_id_is_text": "an activity id sent as text, not as an integer",
+    "activity_id_out_of_range": "an activity id too large for a 64-bit integer (BIGINT)",
+    "activity_id_not_an_integer": "an activity id that is not an integer",
+    "activity_id_not_positive": "an activity id that is zero or negative",
+    "activity_id_repeated_in_page": "a second, different copy of an activity id in one list page (the first is loaded)",
+}
+
+# Elements of this batch's activity bodies that cannot become activity rows, one per
+# element, ready for quarantine (table_name 'landing').
+_ACTIVITY_PROBLEMS_SQL = """
+select case when id_text is not null and problem not in ('activities_page_not_a_list', 'activity_not_an_object')
+            then 'activity:' || id_text || case when problem = 'activity_id_repeated_in_page'
+                                                then ':copy' || copy else '' end
+            else endpoint || ':' || landing_id || ':' || ordinal end as record_key,
+       athlete_id, try_cast(id_text as bigint) as activity_id, problem, landing_id, endpoint, ordinal,
+       case when length(element::varchar) <= 100000 then element end as element,
+       length(element::varchar) as element_chars
+from (select * replace (case when problem is null and copy > 1 and element::varchar <> first_copy
+                             then 'activity_id_repeated_in_page' else problem end as problem)
+      from activity_items)
+where problem is not null and batch_id in (select batch_id from pending_batches)
+order by landing_id, ordinal
+"""
+
+_SPLITS_SQL_TEMPLATE = """
 with touched as (
     select distinct object_id from landing
     where batch_id in (select batch_id from pending_batches) and endpoint = 'activity_detail'
@@ -222,16 +439,38 @@ items as (
 )
 select activity_id, athlete_id,
        coalesce(try_cast(s->>'split' as integer), -1) as split,
-       try_cast(s->>'distance' as double) as distance,
-       try_cast(s->>'elapsed_time' as integer) as elapsed_time,
-       try_cast(s->>'moving_time' as integer) as moving_time,
-       try_cast(s->>'average_speed' as double) as average_speed,
-       try_cast(s->>'average_heartrate' as double) as average_heartrate,
-       try_cast(s->>'elevation_difference' as double) as elevation_difference,
-       try_cast(s->>'pace_zone' as integer) as pace_zone
+       {distance} as distance,
+       try_cast({elapsed_time} as integer) as elapsed_time,
+       try_cast({moving_time} as integer) as moving_time,
+       {average_speed} as average_speed,
+       {average_heartrate} as average_heartrate,
+       {elevation_difference} as elevation_difference,
+       try_cast({pace_zone} as integer) as pace_zone
 from items
-where activity_id not in (select activity_id from deleted_activities)
+-- a detail whose id does not fit is quarantined as a landing problem; no splits are derived from it
+where activity_id is not null and activity_id not in (select activity_id from deleted_activities)
 """
+
+
+def _finite(expr: str) -> str:
+    """SQL: `expr` as a double, NULL unless it is a finite number (NaN and Infinity are not data)."""
+    return f"case when isfinite(try_cast({expr} as double)) then try_cast({expr} as double) end"
+
+
+_SPLITS_SQL = _SPLITS_SQL_TEMPLATE.format(
+    **{
+        name: _finite(f"s->>'{name}'")
+        for name in (
+            "distance",
+            "elapsed_time",
+            "moving_time",
+            "average_speed",
+            "average_heartrate",
+            "elevation_difference",
+            "pace_zone",
+        )
+    }
+)
 
 _GEAR_SQL = """
 with touched_athletes as (
@@ -354,9 +593,10 @@ def _series(streams: object, key: str) -> list[float] | None:
     values = []
     for v in data:
         try:
-            values.append(float(v))
-        except (TypeError, ValueError):
-            values.append(math.nan)
+            number = float(v)
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        values.append(number if math.isfinite(number) else math.nan)
     return values
 
 
@@ -371,7 +611,7 @@ def summarise_streams(activity_id: int | None, athlete_id: int, landing_id: int,
         return None
     try:
         streams = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return None
     time_s = _series(streams, "time")
     if not time_s or len(time_s) < 3:
@@ -425,6 +665,7 @@ def derive_frames(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> dict[
     """Typed rows for every object touched by `batch_ids`, from its newest landed payloads."""
     con.execute("create or replace temp table pending_batches (batch_id varchar)")
     con.executemany("insert into pending_batches values (?)", [[b] for b in batch_ids])
+    con.execute(_ACTIVITY_ITEMS_SQL)
     frames = {
         "athletes": con.execute(_ATHLETES_SQL).df(),
         "activities": con.execute(_ACTIVITY_SQL).df(),
@@ -449,12 +690,58 @@ def _log_problems(con: duckdb.DuckDBPyConnection, activities: pd.DataFrame) -> N
             log.warning("activity %s: missing or unreadable start_date/distance", activity_id)
 
 
+def landing_problems(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Elements of the pending batches' activity bodies that cannot become rows (after `derive_frames`)."""
+    return con.execute(_ACTIVITY_PROBLEMS_SQL).df()
+
+
+# Quarantined elements that never reached a typed table: their `table_name`. Not a validated
+# table, so `validate --retry-quarantine` leaves them alone (no suite edit can type them);
+# a newer landing of the same activity id supersedes them.
+LANDING_QUARANTINE = "landing"
+
+
+def quarantine_problems(con: duckdb.DuckDBPyConnection, problems: pd.DataFrame, batch_label: str) -> int:
+    """Write landing problems to `quarantine` with their reason; the body stays in landing."""
+    if problems.empty:
+        return 0
+    rows = problems.assign(
+        reason=[_PROBLEM_REASONS.get(p, p) for p in problems["problem"]],
+    ).drop_duplicates("record_key", keep="last")
+    con.register("__landing_problems", rows)
+    try:
+        con.execute(
+            """update quarantine set superseded_by = ?, released_at = now()
+               where table_name = ? and batch_id <> ? and released_at is null and superseded_by is null
+                 and record_key in (select record_key from __landing_problems)""",
+            [batch_label, LANDING_QUARANTINE, batch_label],
+        )
+        con.execute(
+            """insert or replace into quarantine
+                 (table_name, record_key, athlete_id, activity_id, batch_id, failed_expectations,
+                  row_json, quarantined_at, released_at, superseded_by)
+               select ?, record_key, athlete_id, activity_id, ?, [problem],
+                      json_object('reason', reason, 'endpoint', endpoint, 'landing_id', landing_id,
+                                  'ordinal', ordinal, 'element_chars', element_chars,
+                                  'element', element),
+                      now(), null, null
+               from __landing_problems""",
+            [LANDING_QUARANTINE, batch_label],
+        )
+    finally:
+        con.unregister("__landing_problems")
+    for problem, n in rows["problem"].value_counts().items():
+        log.warning("landing: %d element(s) held back: %s", n, _PROBLEM_REASONS.get(problem, problem))
+    return len(rows)
+
+
 @dataclass
 class IngestReport:
     batches: int = 0
     rows_in: dict[str, int] = field(default_factory=dict)
     rows_merged: dict[str, int] = field(default_factory=dict)
     released: int = 0  # quarantined rows released by a re-check
+    landing_problems: int = 0  # elements that could not become rows, quarantined with a reason
 
     @property
     def quarantined(self) -> int:
@@ -484,10 +771,12 @@ def ingest_pending(con: duckdb.DuckDBPyConnection, validate: Validator | None = 
     validate = validate or _default_validator()
     batch_ids = [b for b, _ in batches]
     frames = derive_frames(con, batch_ids)
+    problems = landing_problems(con)
     label = batch_ids[0] if len(batch_ids) == 1 else f"{batch_ids[0]}+{len(batch_ids) - 1}"
     passed = validate(con, frames, label)
     con.execute("begin")
     try:
+        report.landing_problems = quarantine_problems(con, problems, label)
         for table in TYPED_TABLES:
             incoming = frames.get(table)
             ok = passed.get(table)

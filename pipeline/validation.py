@@ -699,6 +699,8 @@ _NOUNS = {
     "gear": ("gear item", "gear items"),
     "stream_features": ("stream summary", "stream summaries"),
     "athletes": ("profile update", "profile updates"),
+    # elements of Strava bodies that could not become rows at all (pipeline.loading)
+    "landing": ("unreadable Strava record", "unreadable Strava records"),
 }
 
 
