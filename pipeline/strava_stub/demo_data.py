@@ -1263,7 +1263,7 @@ def _niggle(today: date, seed: int, profiles: dict[int, list[float]]) -> DemoAth
                 )
             continue
         if dow in (1, 3):
-            b.session(day, time(7, 0), "Workout", 25, "Physio exercises", "Bird dogs, dead bugs, side planks.")
+            b.session(day, time(7, 0), "Workout", 25, "Physio core exercises", "Bird dogs, dead bugs, side planks.")
         if wk >= 3:  # the break: walks, no runs
             if dow == 5:
                 b.session(day, time(10, 0), "Walk", 60, "Walk in the Tiergarten")

@@ -8,7 +8,10 @@
 --   distance_km, moving_time_s, elapsed_time_s, elevation_gain_m, average_hr, steps_per_min, gear_id
 --   shoe_id: gear_id when that gear is a shoe (null when no gear or a bike)
 --   is_run, is_treadmill, is_soft_surface, is_strength: categories from the activity_categories seed
---     (sport types, and whole words in the name or description for soft surfaces)
+--     (sport types, and whole words in the name or description for soft surfaces); is_strength:
+--     a 'strength' sport type (WeightTraining, Crossfit, Pilates, Yoga), or a 'strength_workout'
+--     sport type (Workout, Strava's catch-all) whose name or description has a 'strength_workout'
+--     word (strength, core, gym, weights, circuit, bodyweight, kettlebell, ...)
 --   pain_words: pain words found in the name or description (activity_categories 'pain')
 --   (words_<category>() are macros the runner builds from the activity_categories seed)
 --   load: moving minutes x average HR / hr_reference_bpm (moving minutes alone without HR)
@@ -38,7 +41,8 @@ sport_types as (
         bool_or(category = 'run') as is_run,
         bool_or(category = 'treadmill') as is_treadmill,
         bool_or(category = 'soft_surface') as is_soft_surface,
-        bool_or(category = 'strength') as is_strength
+        bool_or(category = 'strength') as is_strength,
+        bool_or(category = 'strength_workout') as is_strength_workout
     from activity_categories
     where match_on = 'sport_type'
     group by value
@@ -85,7 +89,11 @@ classified as (
         placed.trainer or coalesce(sport_types.is_treadmill, false) as is_treadmill,
         coalesce(sport_types.is_soft_surface, false)
         or regexp_matches(placed.text_lower, words_soft_surface()) as is_soft_surface,
-        coalesce(sport_types.is_strength, false) as is_strength,
+        coalesce(sport_types.is_strength, false)
+        or (
+            coalesce(sport_types.is_strength_workout, false)
+            and regexp_matches(placed.text_lower, words_strength_workout())
+        ) as is_strength,
         regexp_extract_all(placed.text_lower, words_pain()) as pain_words,
         placed.moving_time_s / 60.0
         * coalesce(placed.average_hr / params.hr_reference_bpm, 1.0) as load

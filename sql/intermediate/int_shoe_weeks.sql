@@ -5,10 +5,13 @@
 --   runs, run_km: runs in this shoe that week and their distance
 --   first_run_date: the shoe's first run in the warehouse (Strava keeps no purchase date)
 --   km_at_week_end: Strava's total for the shoe minus the runs logged after this week (never
---     below the runs logged up to this week); without a gear row, the runs logged so far
+--     below the runs logged up to this week); without a gear row or for a missing gear, the runs
+--     logged so far
 --   age_days_at_week_end: days from the first run to the week's Sunday
 --   name, brand_name, model_name, retired: from the gear table when known
---   shoe_name: what to call the shoe in messages: its name, else brand and model, else its id
+--   missing: Strava answered 404 for the gear (stg_gear); its total is unknown
+--   shoe_name: what to call the shoe in messages: 'unknown shoe' when missing, else its name, else
+--     brand and model, else its id
 -- materialized: table
 with shoe_runs as (
     select
@@ -67,12 +70,16 @@ select
     stg_gear.name,
     stg_gear.brand_name,
     stg_gear.model_name,
-    coalesce(
-        stg_gear.name,
-        nullif(concat_ws(' ', stg_gear.brand_name, stg_gear.model_name), ''),
-        cumulative.shoe_id
-    ) as shoe_name,
-    coalesce(stg_gear.retired, false) as retired
+    case
+        when coalesce(stg_gear.missing, false) then 'unknown shoe'
+        else coalesce(
+            stg_gear.name,
+            nullif(concat_ws(' ', stg_gear.brand_name, stg_gear.model_name), ''),
+            cumulative.shoe_id
+        )
+    end as shoe_name,
+    coalesce(stg_gear.retired, false) as retired,
+    coalesce(stg_gear.missing, false) as missing
 from cumulative
 inner join first_runs on cumulative.shoe_id = first_runs.shoe_id
 left join stg_gear on cumulative.shoe_id = stg_gear.gear_id

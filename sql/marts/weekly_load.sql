@@ -6,7 +6,8 @@
 --   runs, distance_km, moving_time_s, longest_run_km, elevation_gain_m: runs of that week
 --   run_days: days with at least one run
 --   load: sum of daily_load.load over the week
---   prev4_avg_km: average weekly km of the 4 previous weeks (null until 4 weeks exist)
+--   prev4_avg_km: average weekly km of the 4 previous weeks (the whole weeks of
+--     distance.weekly_change baseline_days, 28; null until they exist)
 --   change_vs_prev4: distance_km / prev4_avg_km (1.2 = 20% more than usual)
 --   acute_load, chronic_load: EWMA of daily load on the week's Sunday, spans acute_days (7) and
 --     chronic_days (28), lambda = 2 / (span + 1) (Williams et al. 2017), over ewma_memory_days
@@ -23,7 +24,8 @@ params as (
         athlete_id,
         2.0 / (acute_days + 1) as lambda_acute,
         2.0 / (chronic_days + 1) as lambda_chronic,
-        cast(ceil(ewma_memory_days / 7) as integer) as memory_weeks
+        cast(ceil(ewma_memory_days / 7) as integer) as memory_weeks,
+        cast(ceil(change_baseline_days / 7) as integer) as baseline_weeks
     from int_params
 ),
 
@@ -106,7 +108,7 @@ combined as (
         cast(daily_parts.run_days as integer) as run_days,
         weeks.load,
         case
-            when lag(weeks.week_start, 4) over by_week is not null then avg(weeks.distance_km) over previous_4
+            when weeks.week_index >= params.baseline_weeks then avg(weeks.distance_km) over previous_weeks
         end as prev4_avg_km,
         ewma.acute_load,
         ewma.chronic_load,
@@ -115,9 +117,10 @@ combined as (
     inner join daily_parts
         on weeks.athlete_id = daily_parts.athlete_id and weeks.week_start = daily_parts.week_start
     inner join ewma on weeks.athlete_id = ewma.athlete_id and weeks.week_start = ewma.week_start
+    inner join params on weeks.athlete_id = params.athlete_id
     window
         by_week as (partition by weeks.athlete_id order by weeks.week_start),
-        previous_4 as (by_week rows between 4 preceding and 1 preceding)
+        previous_weeks as (by_week rows between params.baseline_weeks preceding and 1 preceding)  -- noqa: PRS
 )
 
 select

@@ -30,6 +30,11 @@ def day(week: int, weekday: int = 0) -> dt.date:
     return MONDAY + dt.timedelta(weeks=week, days=weekday)
 
 
+def add_gear_missing_column(con: duckdb.DuckDBPyConnection) -> None:
+    """`gear.missing` (Strava answered 404 for the gear id), for warehouses created before it existed."""
+    con.execute("alter table gear add column if not exists missing boolean default false")
+
+
 class TrainingLog:
     """Collects activities, gear, splits and stream features, then loads and builds."""
 
@@ -40,6 +45,7 @@ class TrainingLog:
         self.gear: list[dict[str, Any]] = []
         self.splits: list[dict[str, Any]] = []
         self.streams: list[dict[str, Any]] = []
+        add_gear_missing_column(con)
 
     # --- building rows --------------------------------------------------------------
 
@@ -92,6 +98,11 @@ class TrainingLog:
     def run(self, when: dt.date | dt.datetime, km: float, **kw: Any) -> int:
         return self.activity(when, km, **kw)
 
+    def history_from(self, when: dt.date) -> int:
+        """A walk that starts the athlete's history on `when` without touching any run rule
+        (window rules wait until the history covers their window: rule_readiness)."""
+        return self.activity(when, 2.0, 30, "Walk", spm=None, hr=None, gear_id=None, name="Evening Walk")
+
     def strength(self, when: dt.date | dt.datetime, minutes: float = 30, sport_type: str = "WeightTraining") -> int:
         return self.activity(when, 0.0, minutes, sport_type, spm=None, gear_id=None, name="Core session")
 
@@ -109,6 +120,24 @@ class TrainingLog:
                 "distance": km * 1000.0,
                 "retired": retired,
                 "is_primary": False,
+                "missing": False,
+            }
+        )
+
+    def missing_shoe(self, gear_id: str) -> None:
+        """A gear id Strava answered 404 for: recorded as a shoe with no name and no total."""
+        self.gear.append(
+            {
+                "gear_id": gear_id,
+                "athlete_id": self.athlete_id,
+                "name": None,
+                "brand_name": None,
+                "model_name": None,
+                "gear_type": "shoe",
+                "distance": None,
+                "retired": None,
+                "is_primary": None,
+                "missing": True,
             }
         )
 

@@ -1,4 +1,7 @@
-"""Weekly load and the spike rule agree with a plain-Python reading of the same runs."""
+"""Weekly load and the spike rule agree with a plain-Python reading of the same runs.
+
+The spike rule judges a week only once the history covers the 30 days before its Monday (the
+week's Sunday is at least 37 days, both counted, after the first activity: rule_readiness)."""
 
 from __future__ import annotations
 
@@ -45,10 +48,12 @@ def test_weekly_km_and_spikes_match_a_python_oracle(tmp_path: Path, runs: list[t
         assert abs(km - expected.get(week, 0.0)) < 1e-9
 
     spikes: dict[dt.date, float] = {}
+    first_day = min(s.date() for s, _ in starts)
     for start, km in starts:
         previous = [k for s, k in starts if start - dt.timedelta(days=30) <= s < start]
-        if previous and round(km / max(previous), 4) > 1.10:
-            week = start.date() - dt.timedelta(days=start.weekday())
+        week = start.date() - dt.timedelta(days=start.weekday())
+        history_days = (week + dt.timedelta(days=6) - first_day).days + 1
+        if previous and history_days >= 37 and round(km / max(previous), 4) > 1.10:
             spikes[week] = max(spikes.get(week, 0.0), round(km / max(previous), 4))
     flagged = {f["week_start"]: f["metrics"]["ratio"] for f in log.flags("distance.single_run_spike")}
     assert flagged == spikes

@@ -21,6 +21,7 @@ MONOTONY = "distance.monotony"
 def test_single_run_spike_grades_the_run_against_the_longest_of_the_previous_30_days(
     log: TrainingLog, km: float, severity: str | None
 ) -> None:
+    log.history_from(day(-4))  # the 30 days before week 1 lie inside the history
     log.run(day(0, 1), 10.0)
     log.run(day(0, 3), 6.0)
     log.run(day(1, 2), km)
@@ -30,6 +31,7 @@ def test_single_run_spike_grades_the_run_against_the_longest_of_the_previous_30_
 
 
 def test_single_run_spike_message_gives_the_runners_numbers_and_the_study(log: TrainingLog) -> None:
+    log.history_from(day(-4))
     log.run(day(0, 1), 10.0)
     log.run(day(1, 2), 13.5)
     log.build()
@@ -42,6 +44,7 @@ def test_single_run_spike_message_gives_the_runners_numbers_and_the_study(log: T
 
 def test_single_run_spike_forgets_runs_older_than_30_days(log: TrainingLog) -> None:
     long_ago = dt.datetime.combine(day(0, 0), dt.time(7))
+    log.history_from(day(-1))
     log.run(long_ago, 20.0)
     log.run(long_ago + dt.timedelta(days=10), 10.0)
     log.run(long_ago + dt.timedelta(days=31), 12.0)  # the 20 km is now 31 days back
@@ -68,12 +71,14 @@ def test_weekly_change_compares_the_week_with_the_average_of_the_previous_four(
     log: TrainingLog, last_week_km: float, fires: bool
 ) -> None:
     log.override(CHANGE, "acwr_info", 99.0)  # isolate the change criterion
+    log.history_from(day(0))  # the history covers the 4 weeks before week 4
     _weeks_of(log, [20.0, 20.0, 20.0, 20.0, last_week_km])
     log.build()
     assert (log.flag_in_week(CHANGE, 4) is not None) is fires
 
 
 def test_weekly_change_is_information_never_a_warning(log: TrainingLog) -> None:
+    log.history_from(day(0))
     _weeks_of(log, [20.0, 20.0, 20.0, 20.0, 80.0])
     log.build()
     flags = log.flags(CHANGE)

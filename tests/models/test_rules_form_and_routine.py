@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
-from conftest import TrainingLog, day
+from conftest import AS_OF, TrainingLog, day
+
+from pipeline.models import SQL_DIR, build_models
 
 CADENCE = "posture.cadence"
 FADING = "posture.form_fading"
@@ -208,3 +212,49 @@ def test_warmup_message_says_none_when_no_run_warmed_up(log: TrainingLog) -> Non
     log.build()
     message = log.flag_in_week(WARMUP, 0)["message"]
     assert message.startswith("None of your 4 runs in the last 4 weeks began with an easier first kilometre")
+
+
+def _runs_and_a_session(log: TrainingLog, sport_type: str, name: str, description: str = "") -> None:
+    for week in range(2):
+        log.run(day(week, 2), 8.0)
+    log.activity(day(1, 4), 0.0, 20, sport_type, spm=None, gear_id=None, name=name, description=description)
+
+
+@pytest.mark.parametrize(
+    ("sport_type", "name", "description", "counts"),
+    [
+        ("WeightTraining", "Lunch session", "", True),
+        ("Crossfit", "WOD", "", True),
+        ("Pilates", "Reformer class", "", True),
+        ("Yoga", "Morning flow", "", True),
+        ("Workout", "Evening Workout", "", False),  # Strava's catch-all: a short indoor workout
+        ("Workout", "Treadmill test", "", False),
+        ("Workout", "HIIT", "30/30s on the bike", False),
+        ("Workout", "Core circuit", "", True),
+        ("Workout", "Gym", "", True),
+        ("Workout", "Evening Workout", "kettlebell swings and bodyweight squats", True),
+        ("Workout", "Hardcore intervals", "", False),  # whole words only
+        ("Walk", "Walk to the gym", "", False),  # only Workouts are read for strength words
+    ],
+)
+def test_only_strength_type_sessions_count_for_the_strength_rules(
+    log: TrainingLog, sport_type: str, name: str, description: str, counts: bool
+) -> None:
+    _runs_and_a_session(log, sport_type, name, description)
+    log.build()
+    assert log.rows("select sessions from strength_routine where week_start = ?", [day(1)]) == [
+        {"sessions": 1 if counts else 0}
+    ]
+    assert (log.flag_in_week(NO_STRENGTH, 1) is None) is counts
+
+
+def test_the_strength_words_are_data_in_the_activity_categories_seed(log: TrainingLog, tmp_path: Path) -> None:
+    _runs_and_a_session(log, "Workout", "Mobility", "")
+    log.build()
+    assert log.flag_in_week(NO_STRENGTH, 1) is not None
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql_dir)
+    with (sql_dir / "seeds" / "activity_categories.csv").open("a") as seed:
+        seed.write("strength_workout,word,mobility\n")
+    build_models(log.con, sql_dir=sql_dir, as_of=AS_OF)
+    assert log.flag_in_week(NO_STRENGTH, 1) is None

@@ -58,7 +58,9 @@ def test_pain_notes_message_quotes_the_activity(log: TrainingLog) -> None:
 
 
 def _break(log: TrainingLog, gap_days: int) -> None:
-    """Runs every other day for 4 weeks (longest 12 km), `gap_days` whole days off, then runs again."""
+    """Runs every other day for 4 weeks (longest 12 km), `gap_days` whole days off, then runs again.
+    The history starts 4 weeks earlier, so the break and the 30 days before it are inside it."""
+    log.history_from(day(-4))
     for week in range(4):
         for weekday in (0, 2, 4):
             log.run(day(week, weekday), 12.0 if weekday == 4 else 6.0)

@@ -117,3 +117,73 @@ def test_unknown_gear_info_when_over_a_quarter_of_runs_have_no_running_shoe(
     assert (flag is not None) is fires
     if fires:
         assert flag["metrics"]["runs_without_shoe"] == 2 and flag["severity"] == "info"
+
+
+def test_a_retired_shoe_gets_no_mileage_warning_and_is_shown_as_retired(log: TrainingLog) -> None:
+    log.shoe("g1", 900.0, "Old faithful", retired=True)
+    log.shoe("g2", 850.0, "Still in use")
+    log.run(day(0, 2), 8.0, gear_id="g1")
+    log.run(day(1, 2), 8.0, gear_id="g1")
+    log.run(day(1, 4), 8.0, gear_id="g2")
+    log.build()
+    assert [(f["week_start"], f["metrics"]["gear_id"]) for f in log.flags(MILEAGE)] == [(day(1), "g2")]
+    shoes = {r["gear_id"]: r for r in log.rows("select gear_id, retired, status from shoe_status")}
+    assert shoes["g1"] == {"gear_id": "g1", "retired": True, "status": "retired"}
+    assert shoes["g2"]["retired"] is False and shoes["g2"]["status"] == "warning"
+
+
+def test_a_retired_shoe_gets_no_age_warning(log: TrainingLog) -> None:
+    _old_shoe_then_weekly_runs(log, day(63, 6) - dt.timedelta(days=800), runs_per_week=3)
+    log.gear[0]["retired"] = True
+    log.build()
+    assert log.flags(AGE) == []
+
+
+def _runs_in_a_missing_shoe(log: TrainingLog) -> None:
+    """Strava answered 404 for g9: three runs a week in it for over a year, 700 km logged."""
+    log.missing_shoe("g9")
+    log.run(day(0, 0), 100.0, gear_id="g9")
+    for week in range(52, 64):
+        for weekday in (0, 2, 4):
+            log.run(day(week, weekday), 6.0, gear_id="g9")
+    log.run(day(63, 6), 384.0, gear_id="g9")
+
+
+def test_a_missing_shoe_gets_no_mileage_or_age_warning(log: TrainingLog) -> None:
+    _runs_in_a_missing_shoe(log)
+    log.build()
+    assert log.flags(MILEAGE) == [] and log.flags(AGE) == []
+
+
+def test_a_missing_shoe_is_an_unknown_shoe_in_shoe_status(log: TrainingLog) -> None:
+    _runs_in_a_missing_shoe(log)
+    log.build()
+    [shoe] = log.rows("select gear_id, name, missing, retired, status, runs from shoe_status")
+    assert shoe == {
+        "gear_id": "g9",
+        "name": "unknown shoe",
+        "missing": True,
+        "retired": False,
+        "status": "unknown",
+        "runs": 38,
+    }
+
+
+def test_runs_in_a_missing_shoe_still_count_and_messages_call_it_unknown_shoe(log: TrainingLog) -> None:
+    _runs_in_a_missing_shoe(log)
+    log.build()
+    [week_63] = log.rows("select runs, distance_km from weekly_load where week_start = ?", [day(63)])
+    assert week_63 == {"runs": 4, "distance_km": 402.0}
+    assert log.flag_in_week("distance.single_run_spike", 63) is not None
+    assert 'one pair ("unknown shoe")' in log.flag_in_week(ROTATION, 63)["message"]
+    assert log.flags(UNKNOWN) == []  # a missing gear is still a shoe
+
+
+def test_models_build_before_the_gear_table_has_a_missing_column(log: TrainingLog) -> None:
+    log.con.execute("alter table gear drop column missing")
+    log.shoe("g1", 700.0, "Old faithful")
+    del log.gear[0]["missing"]
+    log.run(day(0, 2), 8.0, gear_id="g1")
+    log.build()
+    assert log.rows("select missing, status from shoe_status") == [{"missing": False, "status": "watch"}]
+    assert [f["severity"] for f in log.flags(MILEAGE)] == ["watch"]

@@ -1,13 +1,19 @@
 -- flag_distance_monotony: weeks whose daily load was very uniform (Foster's monotony).
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
--- Rule: weekly_load.monotony above monotony_info (2.0): info.
+-- Rule: weekly_load.monotony above monotony_info (2.0): info, once the athlete's history covers
+--   the whole week (rule_readiness: days before the first activity are not rest days we saw).
 -- materialized: view
 with fired as (
     select weekly_load.*
     from weekly_load
     inner join int_params on weekly_load.athlete_id = int_params.athlete_id
-    where weekly_load.monotony > int_params.monotony_info
+    inner join rule_readiness
+        on
+            weekly_load.athlete_id = rule_readiness.athlete_id
+            and weekly_load.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'distance.monotony'
+    where rule_readiness.ready and weekly_load.monotony > int_params.monotony_info
 )
 
 select

@@ -3,7 +3,9 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: ratio = run km / longest run km in the spike_lookback_days before it. Above watch_ratio
 --   (1.10): watch; above warning_ratio (1.30): warning; above strong_ratio (2.0): warning, worded
---   as the largest band. Runs with no run in the look-back are not compared (see injury signals).
+--   as the largest band. Runs with no run in the look-back are not compared (see injury signals),
+--   and weeks in which the athlete's history does not yet cover the look-back stay silent
+--   (rule_readiness).
 -- materialized: view
 with params as (
     select * from int_params
@@ -19,7 +21,12 @@ ratios as (
         int_runs.prev_longest_spike_km,
         round(int_runs.distance_km / int_runs.prev_longest_spike_km, 4) as ratio
     from int_runs
-    where int_runs.prev_longest_spike_km > 0
+    inner join rule_readiness
+        on
+            int_runs.athlete_id = rule_readiness.athlete_id
+            and int_runs.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'distance.single_run_spike'
+    where int_runs.prev_longest_spike_km > 0 and rule_readiness.ready
 ),
 
 fired as (

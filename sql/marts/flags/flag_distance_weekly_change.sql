@@ -1,9 +1,10 @@
 -- flag_distance_weekly_change: weeks well above the previous 4 weeks, shown as information only.
 -- grain: one row per athlete per week where the rule fired
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
--- Rule: change_vs_prev4 above change_ratio_info (1.5) or acwr above acwr_info (1.5), once 4
---   previous weeks exist. Always `info`: the evidence for weekly ratios is contested
---   (Buist 2008, Impellizzeri 2020, Frandsen 2025), so it is never worded as a warning.
+-- Rule: change_vs_prev4 above change_ratio_info (1.5) or acwr above acwr_info (1.5), once the
+--   athlete's history covers the week and the 4 weeks before it (rule_readiness). Always `info`:
+--   the evidence for weekly ratios is contested (Buist 2008, Impellizzeri 2020, Frandsen 2025),
+--   so it is never worded as a warning.
 -- materialized: view
 with fired as (
     select
@@ -12,8 +13,14 @@ with fired as (
         int_params.acwr_info
     from weekly_load
     inner join int_params on weekly_load.athlete_id = int_params.athlete_id
+    inner join rule_readiness
+        on
+            weekly_load.athlete_id = rule_readiness.athlete_id
+            and weekly_load.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'distance.weekly_change'
     where
-        weekly_load.prev4_avg_km is not null
+        rule_readiness.ready
+        and weekly_load.prev4_avg_km is not null
         and (
             weekly_load.change_vs_prev4 > int_params.change_ratio_info
             or weekly_load.acwr > int_params.acwr_info

@@ -4,10 +4,18 @@
 -- Rule: injury_signals 'return_after_break' (break_gap_days (14) or more whole days without a
 --   run); every week overlapping the break_return_days (28) from the first run back: watch,
 --   comparing the longest run since the return with the longest in the 30 days before the break.
+--   Only returns in weeks where the athlete's history covers the break and the 30 days before it
+--   (rule_readiness, judged on the week of the first run back).
 -- materialized: view
 with returns as (
-    select * from injury_signals
-    where signal = 'return_after_break'
+    select injury_signals.*
+    from injury_signals
+    inner join rule_readiness
+        on
+            injury_signals.athlete_id = rule_readiness.athlete_id
+            and injury_signals.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'injury.return_after_break'
+    where injury_signals.signal = 'return_after_break' and rule_readiness.ready
 ),
 
 return_weeks as (

@@ -4,6 +4,7 @@
 -- Rule: days from the shoe's first logged run to the week's Sunday above shoe_age_watch_days
 --   (365): watch; above shoe_age_warning_days (730): warning; only when the athlete averaged at
 --   least shoe_age_min_runs_per_week (3) runs a week over the shoe_age_runs_window_days (84).
+--   Retired shoes are left out, and so are missing ones (Strava answered 404 for the gear).
 -- materialized: view
 with params as (
     select
@@ -36,7 +37,9 @@ fired as (
     inner join frequency
         on int_shoe_weeks.athlete_id = frequency.athlete_id and int_shoe_weeks.week_start = frequency.week_start
     where
-        int_shoe_weeks.age_days_at_week_end > params.shoe_age_watch_days
+        not int_shoe_weeks.retired
+        and not int_shoe_weeks.missing
+        and int_shoe_weeks.age_days_at_week_end > params.shoe_age_watch_days
         and frequency.runs_per_week >= params.shoe_age_min_runs_per_week
 )
 

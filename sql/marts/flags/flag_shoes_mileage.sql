@@ -2,7 +2,8 @@
 -- grain: one row per athlete per week where the rule fired (the most worn shoe run in that week)
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: the shoe's distance at the end of the week (int_shoe_weeks.km_at_week_end) at or above
---   shoe_watch_km (600): watch; at or above shoe_warning_km (800): warning.
+--   shoe_watch_km (600): watch; at or above shoe_warning_km (800): warning. Retired shoes are left
+--   out, and so are missing ones (Strava answered 404: their total is unknown).
 -- materialized: view
 with fired as (
     select
@@ -15,7 +16,10 @@ with fired as (
         ) as rank_in_week
     from int_shoe_weeks
     inner join int_params on int_shoe_weeks.athlete_id = int_params.athlete_id
-    where int_shoe_weeks.km_at_week_end >= int_params.shoe_watch_km
+    where
+        not int_shoe_weeks.retired
+        and not int_shoe_weeks.missing
+        and int_shoe_weeks.km_at_week_end >= int_params.shoe_watch_km
 )
 
 select
