@@ -248,6 +248,11 @@ class Api:
                 raw = self.client.protocol.rsession.last_response  # type: ignore[attr-defined]
                 text = raw.text if raw is not None else ""
                 raise MalformedPayload(f"GET {path}: body is not valid JSON ({err.msg})", text) from None
+            except RecursionError:
+                # Python's JSON decoder gives up on bodies nested a few thousand levels deep
+                raw = self.client.protocol.rsession.last_response  # type: ignore[attr-defined]
+                text = raw.text if raw is not None else ""
+                raise MalformedPayload(f"GET {path}: body nests deeper than the JSON decoder allows", text) from None
             attempt += 1
             if attempt > self.settings.retries:
                 raise Deferred(f"GET {path}: {problem} after {attempt} attempts") from None
