@@ -184,15 +184,20 @@ def week_listed(sync: dict[str, Any], week_start: dt.date, zone: ZoneInfo, earli
 
 
 def hold_reason(
-    sync: dict[str, Any] | None, week_start: dt.date, zone: ZoneInfo, earliest: dt.datetime | None = None
+    sync: dict[str, Any] | None,
+    week_start: dt.date,
+    zone: ZoneInfo,
+    earliest: dt.datetime | None = None,
+    from_strava: bool = False,
 ) -> str | None:
     """Why no digest can be sent for the week yet, or None.
 
-    No `sync_state` row means the data did not come from a sync (loaded another way): there is
-    no sync to distrust.
+    No `sync_state` row: an athlete registered from Strava (`from_strava`: their profile is in
+    landing) has not been synced yet; otherwise the data was loaded another way and there is no
+    sync to distrust.
     """
     if sync is None:
-        return None
+        return "registered but not synced yet" if from_strava else None
     status, message = sync.get("last_status"), sync.get("last_message")
     said = f": {message}" if message else ""
     if sync.get("needs_reauth") or status == "needs_reauth":
@@ -234,6 +239,9 @@ def read_gaps(
             con, f"select athlete_id, min(start_date) as earliest from activities where {in_ids} group by 1", [ids]
         )
     }
+    from_strava = {
+        r[0] for r in con.execute(f"select distinct athlete_id from landing where {in_ids}", [ids]).fetchall()
+    }
     for row in _rows(
         con,
         f"""select s.* exclude (athlete_id), a.athlete_id, a.needs_reauth, s.athlete_id is not null as synced
@@ -242,7 +250,9 @@ def read_gaps(
     ):
         athlete_id = row["athlete_id"]
         known = row if row["synced"] or row["needs_reauth"] else None
-        result[athlete_id].hold = hold_reason(known, weeks[athlete_id], zones[athlete_id], earliest.get(athlete_id))
+        result[athlete_id].hold = hold_reason(
+            known, weeks[athlete_id], zones[athlete_id], earliest.get(athlete_id), athlete_id in from_strava
+        )
 
     # 2. details and streams still queued
     pending: dict[tuple[int, str], set[Any]] = defaultdict(set)
