@@ -217,7 +217,8 @@ def load_corpus(directory: Path | str) -> Corpus:
 
 def streams_from_tcx(path: Path) -> list[dict[str, Any]]:
     """A TCX recording's trackpoints as Strava's list-shaped streams (time, distance, latlng,
-    altitude, heartrate), each `{"type", "data", "series_type", "original_size", "resolution"}`."""
+    altitude, heartrate), each `{"type", "data", "series_type", "original_size", "resolution"}`.
+    Distance is kept cumulative (see below); a missing position is null, a missing heart rate 0."""
     ns = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
     points = ET.parse(path).getroot().findall(".//t:Trackpoint", ns)
     series: dict[str, list[Any]] = {"time": [], "distance": [], "latlng": [], "altitude": [], "heartrate": []}
@@ -226,7 +227,11 @@ def streams_from_tcx(path: Path) -> list[dict[str, Any]]:
         at = datetime.fromisoformat(p.findtext("t:Time", namespaces=ns) or "")
         start = start or at
         series["time"].append(int((at - start).total_seconds()))
-        series["distance"].append(round(float(p.findtext("t:DistanceMeters", "0", ns)), 1))
+        # Strava's distance stream is cumulative and never goes back: the recording's last
+        # trackpoint says 0.0 (the device reset), so a missing or smaller value keeps the distance so far
+        previous = series["distance"][-1] if series["distance"] else 0.0
+        distance = float(p.findtext("t:DistanceMeters", None, ns) or previous)
+        series["distance"].append(round(max(distance, previous), 1))
         lat, lng = (
             p.findtext("t:Position/t:LatitudeDegrees", None, ns),
             p.findtext("t:Position/t:LongitudeDegrees", None, ns),
