@@ -140,9 +140,15 @@ def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) 
     out.print(table)
 
 
+def one_line(message: str) -> str:
+    """A multi-line message (DuckDB's errors end in a LINE 1: and a caret line) as one line."""
+    lines = [line.strip() for line in message.splitlines()]
+    return " ".join(line for line in lines if line and set(line) != {"^"})
+
+
 def fail(message: str, code: int = 1) -> None:
     """One line on stderr (the message is shown literally, never as markup), then exit `code`."""
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
+    err.print(f"[red]error:[/red] {escape(one_line(message))}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
@@ -369,8 +375,9 @@ def sql_command(
 
     if format not in ("table", "csv", "json"):
         fail("--format must be table, csv or json")
+    s = settings()
     try:
-        result = run_query(settings(), query)
+        result = run_query(s, query)
     except (QueryRefused, WarehouseBusy, FileNotFoundError) as e:
         fail(str(e))
     except Exception as e:  # a DuckDB error in the user's query
@@ -434,6 +441,13 @@ def strava_stub(
     today: Annotated[
         Optional[str], typer.Option(help="Date the demo data is built around (YYYY-MM-DD; default: today, UTC).")
     ] = None,
+    recorded: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Serve real recorded Strava responses from this folder (e.g. ../shared/real-strava) "
+            "instead of the demo athletes, re-dated to now (refresh token recorded-refresh-26462176)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the local Strava-compatible API with the demo athletes until Ctrl-C."""
     from datetime import date
@@ -445,7 +459,16 @@ def strava_stub(
         day = date.fromisoformat(today) if today else None
     except ValueError:
         fail(f"--today must be a date like 2026-11-26, not {today!r}")
-    server = StubServer(build_world(day), port=port, short_limit=short_limit, daily_limit=daily_limit)
+    if recorded is not None:
+        from pipeline.strava_stub.recorded import CorpusMissing, recorded_world
+
+        try:
+            world = recorded_world(recorded)
+        except (CorpusMissing, ValueError, KeyError) as e:
+            fail(f"--recorded {recorded}: cannot read the recordings: {e}")
+    else:
+        world = build_world(day)
+    server = StubServer(world, port=port, short_limit=short_limit, daily_limit=daily_limit)
     try:
         url = server.start()
     except OSError as e:
@@ -667,11 +690,12 @@ def _print_validation_report(s: Settings, runs: int) -> None:
 
 def _parse_week(value: Optional[str]):  # type: ignore[no-untyped-def]
     import datetime
+    import re
 
     if value is None:
         return None
     try:
-        if len(value) != 10:  # fromisoformat also takes 20261116 and 2026-W47-1
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # fromisoformat also takes 20261116 and 2026-W47-1
             raise ValueError(value)
         week = datetime.date.fromisoformat(value)
     except ValueError:
@@ -695,9 +719,9 @@ def digest(
     """Email each athlete's weekly digest once (SMTP from BACKSTRIDE_SMTP_URL, else the outbox folder)."""
     from pipeline.digest import send_digests
 
-    monday = _parse_week(week)  # outside the try: its typer.Exit is a RuntimeError
+    monday, s = _parse_week(week), settings()  # outside the try: their typer.Exit is a RuntimeError
     try:
-        report = send_digests(settings(), week=monday, athlete_id=athlete, resend=resend)
+        report = send_digests(s, week=monday, athlete_id=athlete, resend=resend)
     except (LookupError, ValueError, RuntimeError, FileNotFoundError) as e:
         fail(str(e))
     for r in report.results:

@@ -11,6 +11,7 @@ tests make their own worlds.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,8 +23,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("SILENCE_TOKEN_WARNINGS", "true")
 
 HERE = Path(__file__).resolve().parent
-PROJECT_ROOT = HERE.parents[1]
-CORPUS_DIR = PROJECT_ROOT.parent / "shared" / "real-strava"
+sys.path.insert(0, str(HERE))
+from real_strava_support import CORPUS_DIR  # noqa: E402
+
 SKIP_REASON = (
     f"real Strava recordings not found at {CORPUS_DIR} (../shared/real-strava from the project root); "
     "tests/real_strava needs them"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -12,6 +13,8 @@ from pipeline.strava_stub.server import StubServer
 from pipeline.sync import register_athlete
 
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CORPUS_DIR = PROJECT_ROOT.parent / "shared" / "real-strava"  # ../shared/real-strava from the project root
 
 
 class FakeClock:
