@@ -519,14 +519,16 @@ def history_sentence(gaps: WeekGaps) -> str | None:
     for (needed, starts), labels in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         when = f"{starts.day} {starts:%B %Y}"
+        which = "the one" if len(labels) == 1 else "the ones"
         if not sentences:
             sentences.append(
-                f"Some checks need {days_words(needed)} of history: {names}; they start from {when}, "
+                f"Some checks need {days_words(needed)} of history: {which} for {names}; they start from {when}, "
                 "and until then they stay silent."
             )
         else:
+            check = "The check" if len(labels) == 1 else "The checks"
             verb = "needs" if len(labels) == 1 else "need"
-            sentences.append(f"{names[0].upper()}{names[1:]} {verb} {days_words(needed)}; from {when}.")
+            sentences.append(f"{check} for {names} {verb} {days_words(needed)}; from {when}.")
     return " ".join(sentences) or None
 
 

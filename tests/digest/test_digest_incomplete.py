@@ -281,7 +281,7 @@ def test_history_too_short_is_said_once_and_its_factors_are_not_called_fine(smtp
 
     text, html = flat(text_of(msg)), flat(html_of(msg))
     sentence = (
-        "Some checks need 4 weeks of history: same load every day, big change in weekly distance and return "
+        "Some checks need 4 weeks of history: the ones for same load every day, big change in weekly distance and return "
         "after a break; they start from 30 November 2026"
     )
     assert text.count("Some checks need") == 1 and sentence in text
@@ -302,9 +302,10 @@ def test_checks_with_different_history_needs_are_still_said_in_one_note(smtp, sm
     text, html = flat(text_of(msg)), flat(html_of(msg))
     assert text.count("Some checks need") == 1 and html.count("Some checks need") == 1
     assert (
-        "Some checks need 5 weeks of history: big change in weekly distance; they start from 30 November 2026" in html
+        "Some checks need 5 weeks of history: the one for big change in weekly distance; they start from 30 November 2026"
+        in html
     )
-    assert "Long-run spike needs 37 days; from 14 December 2026." in html
+    assert "The check for long-run spike needs 37 days; from 14 December 2026." in html
 
 
 def test_a_week_without_runs_but_with_missing_data_never_says_no_runs_were_logged(smtp, smtp_server):
