@@ -26,6 +26,7 @@ STRAVALIB = CORPUS / "stravalib__stravalib"
 _LIST = re.compile(r"/api/v3/athlete/activities(\?|$)")
 _DETAIL = re.compile(r"/api/v3/activities/(\d+)$")
 _GEAR = re.compile(r"/api/v3/gear/([^/?]+)$")
+_ATHLETE = re.compile(r"/api/v3/athlete$")
 
 
 def require_corpus() -> Path:
@@ -91,6 +92,8 @@ def _cassette_bodies() -> Iterator[Body]:
                 yield Body(source, "activity_detail", m.group(1), item["body"])
             elif m := _GEAR.search(uri.split("?", 1)[0]):
                 yield Body(source, "gear", m.group(1), item["body"])
+            elif _ATHLETE.search(uri.split("?", 1)[0]) and path.parent.name == "client":
+                yield Body(source, "athlete", None, item["body"])
 
 
 def _json_files() -> Iterator[Body]:
@@ -109,6 +112,6 @@ def _json_files() -> Iterator[Body]:
 
 
 def activity_bodies() -> list[Body]:
-    """Every recorded activity list page and detail (and the gear bodies they refer to)."""
+    """Every recorded activity list page and detail, and the ruby client's profile and gear bodies."""
     require_corpus()
     return [*_cassette_bodies(), *_json_files()]

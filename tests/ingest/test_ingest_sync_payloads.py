@@ -1,0 +1,62 @@
+"""Odd payloads served over HTTP by the bundled Strava-compatible server never fail a sync."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+from sync_support import register_all, settings_for
+
+from pipeline.strava_stub.demo_data import synthetic_world
+from pipeline.strava_stub.server import summary_of
+from pipeline.sync import sync_all
+
+
+def test_a_name_ending_in_a_lone_surrogate_does_not_fail_the_athlete(tmp_path, start_stub):
+    world = synthetic_world(1, 20)
+    athlete = next(iter(world.athletes.values()))
+    newest = max(athlete.activities, key=lambda a: a["start_date"])
+    newest["name"] = "Run \ud83d"
+    server = start_stub(world)
+    s = settings_for(tmp_path, server, lookback_weeks=1)
+    register_all(s, world)
+    # the list page as a server would write it: the JSON escape "Run \\ud83d"
+    text = json.dumps([summary_of(a) for a in sorted(athlete.activities, key=lambda a: a["start_date"])])
+    assert "Run \\ud83d" in text
+    server.inject("response", status=200, body=text, path=r"/athlete/activities$")
+    server.inject("response", status=200, body=json.dumps(newest), path=rf"/activities/{newest['id']}$")
+
+    [result] = sync_all(s)
+
+    assert result.status == "ok", result
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        assert con.execute("select name from activities where activity_id = ?", [newest["id"]]).fetchone() == (
+            "Run \ufffd",
+        )
+        assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities)
+        kept = con.execute("select count(*) from landing where raw_text like '%Run \\ud83d%'").fetchone()[0]
+        assert kept >= 1  # the body as the server sent it
+    finally:
+        con.close()
+
+
+def test_a_detail_nested_too_deep_for_the_json_decoder_does_not_fail_the_athlete(tmp_path, start_stub):
+    world = synthetic_world(1, 20)
+    athlete = next(iter(world.athletes.values()))
+    newest = max((a for a in athlete.activities if a["sport_type"] == "Run"), key=lambda a: a["start_date"])
+    server = start_stub(world)
+    s = settings_for(tmp_path, server, lookback_weeks=1)
+    register_all(s, world)
+    # valid JSON, but deeper than Python's decoder goes (DuckDB's JSON type holds it)
+    body = json.dumps(newest)[:-1] + ', "laps": ' + "[" * 3000 + "]" * 3000 + "}"
+    server.inject("response", status=200, body=body, path=rf"/activities/{newest['id']}$")
+
+    [result] = sync_all(s)
+
+    assert result.status == "ok", result
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities)
+    finally:
+        con.close()
