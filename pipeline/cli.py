@@ -6,8 +6,12 @@ the result. Sections are grouped per stage; keep new commands in their stage's s
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Annotated, Any, Optional
 
 import click
@@ -469,26 +473,26 @@ def strava_stub(
     else:
         world = build_world(day)
     server = StubServer(world, port=port, short_limit=short_limit, daily_limit=daily_limit)
-    try:
-        url = server.start()
-    except OSError as e:
-        fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
-    out.print(f"Strava-compatible API at {url}\nPoint backstride at it with: export STRAVA_BASE_URL={url}")
-    out.file.flush()
-    _wait_for_stop_signal()
-    server.stop()
+    with _stop_signals() as stop:
+        try:
+            url = server.start()
+        except OSError as e:
+            fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
+        out.print(f"Strava-compatible API at {url}\nPoint backstride at it with: export STRAVA_BASE_URL={url}")
+        out.file.flush()
+        while not stop.wait(3600):
+            pass
+        server.stop()
 
 
-def _wait_for_stop_signal() -> None:
-    """Block until SIGINT (Ctrl-C) or SIGTERM.
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM, for servers that run until stopped.
 
-    The handlers are installed explicitly: a process started in the background by a
-    non-interactive shell inherits SIGINT as *ignored*, and Python then never raises
-    KeyboardInterrupt, so Ctrl-C (or a test's SIGINT) would not stop the server.
+    The handlers are installed explicitly, before the server says it is up: a process started
+    in the background by a non-interactive shell inherits SIGINT as *ignored*, and Python then
+    never raises KeyboardInterrupt, so Ctrl-C (or a test's SIGINT) would not stop the server.
     """
-    import signal
-    import threading
-
     stop = threading.Event()
 
     def handler(signum: int, frame: object) -> None:
@@ -496,8 +500,7 @@ def _wait_for_stop_signal() -> None:
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(3600):
-            pass
+        yield stop
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
