@@ -54,7 +54,8 @@ GAP_FACTORS: dict[str, dict[str, str]] = {
     "quarantine_splits": {"preparation": "warm-ups and cool-downs (kilometre splits)"},
     "quarantine_streams": {"posture": "form late in long runs"},
     "quarantine_gear": {"shoes": "shoe mileage and age"},
-    "quarantine_other": {},
+    # a record of unknown kind (e.g. an activity summary too broken to read) could be any of them
+    "quarantine_other": {f: "records of these weeks backstride could not read" for f in ALL_FACTORS},
     "missing_gear": {"shoes": "mileage and age of a shoe Strava could not find"},
 }
 QUARANTINE_KIND = {"splits": "quarantine_splits", "stream_features": "quarantine_streams", "gear": "quarantine_gear"}

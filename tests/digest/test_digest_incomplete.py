@@ -331,3 +331,14 @@ def test_the_report_sums_up_what_a_sent_digest_could_not_see(smtp, smtp_server):
     line = str(report.by_athlete()[1])
     assert line.startswith("athlete 1 week 2026-11-16: sent")
     assert "[incomplete data: pending streams: 1; not judged: posture]" in line
+
+
+def test_a_record_too_broken_to_read_leaves_every_factor_unjudged(smtp, smtp_server):
+    runner(smtp, 1)
+    smtp.quarantined(1, 91, "2026-11-19T07:00:00", table="landing")  # e.g. a summary with an unusable id
+    msg = one_message(smtp, smtp_server)
+
+    marks = Marked(html_of(msg))
+    assert marks.values("data-gap") == ["quarantine_other"]
+    assert marks.values("data-factor-fine") == []
+    assert "1 other record of yours had values backstride could not check" in flat(text_of(msg))
