@@ -123,8 +123,9 @@ class _State:
     listed_epoch: int | None
     profile_epoch: int | None  # when the newest profile was fetched
     newest_start: int | None  # newest activity start in the warehouse
-    wanted_gear: list[str]  # gear ids referenced with no body, not missing, not given up
+    wanted_gear: list[str]  # gear ids referenced with no body, not missing, not given up (all with --full)
     missing_gear: set[str]
+    landed_gear: set[str]  # a body (or a failed fetch, or a 404) was landed
     detailed: set[int]
     streamed: set[int]
     queue: list[_Item]
@@ -203,31 +204,25 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int, full: bool = Fa
     # Gear the rules need: referenced by the athlete's activities (stored or held in quarantine,
     # e.g. by run_gear_exists) or listed in the profile, with no body landed, not recorded
     # missing (404) and not given up (a failed fetch landed and no longer queued).
-    wanted = [
-        r[0]
-        for r in con.execute(
-            """with refs as (
-                   select gear_id::varchar as gear_id from activities where athlete_id = $1 and gear_id is not null
-                   union select row_json->>'gear_id' from quarantine
-                   where table_name = 'activities' and athlete_id = $1 and released_at is null
-                     and superseded_by is null and row_json->>'gear_id' is not null
-                   union select gear_id from gear where athlete_id = $1 and not missing)
-               select gear_id from refs
-               where gear_id <> '' and gear_id not in (
-                   select object_id from landing
-                   where athlete_id = $1 and object_id is not null
-                     and (endpoint = 'gear_missing' or (endpoint = 'gear' and not $2)))
-               order by gear_id""",
-            [athlete_id, full],
-        ).fetchall()
-    ]
-    missing = {
-        r[0]
-        for r in con.execute(
-            "select distinct object_id from landing where athlete_id = ? and endpoint = 'gear_missing'",
-            [athlete_id],
-        ).fetchall()
-    }
+    refs = con.execute(
+        """with refs as (
+               select gear_id::varchar as gear_id from activities where athlete_id = $1 and gear_id is not null
+               union select row_json->>'gear_id' from quarantine
+               where table_name = 'activities' and athlete_id = $1 and released_at is null
+                 and superseded_by is null and row_json->>'gear_id' is not null
+               union select gear_id from gear where athlete_id = $1 and not missing)
+           select gear_id from refs where gear_id <> '' order by gear_id""",
+        [athlete_id],
+    ).fetchall()
+    landed = con.execute(
+        """select distinct endpoint, object_id from landing
+           where athlete_id = ? and endpoint in ('gear', 'gear_missing') and object_id is not null""",
+        [athlete_id],
+    ).fetchall()
+    missing = {o for e, o in landed if e == "gear_missing"}
+    landed_gear = {o for _, o in landed}
+    # with --full every shoe's body is read again (running totals), except those Strava does not know
+    wanted = [g for (g,) in refs if g not in (missing if full else landed_gear)]
     fetched = con.execute(
         """select endpoint, try_cast(object_id as bigint) from landing
            where athlete_id = ? and endpoint in ('activity_detail', 'streams') and parse_error is null""",
@@ -257,6 +252,7 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int, full: bool = Fa
         newest_start=newest_start,
         wanted_gear=wanted,
         missing_gear=missing,
+        landed_gear=landed_gear,
         detailed={i for e, i in fetched if e == "activity_detail"},
         streamed={i for e, i in fetched if e == "streams"},
         queue=[_Item(int(a), k, int(n), None if t is None else int(t), o) for a, k, n, t, o in queue],
@@ -399,10 +395,10 @@ def _fetch(api: Api, athlete_id: int, state: _State, plan: _Plan, result: SyncRe
                 enqueue(activity_id, "detail", start)
             if activity_id not in state.streamed:
                 enqueue(activity_id, "streams", start)
-    gear_ids = list(state.wanted_gear)
+    gear_ids = list(state.wanted_gear) if plan.stage != "rest" or not plan.full else []
     for summary in changed:
         gear_id = _gear_id(summary.get("gear_id"))
-        if gear_id and gear_id not in state.missing_gear:
+        if gear_id and gear_id not in state.landed_gear:
             gear_ids.append(gear_id)
     for gear_id in gear_ids:
         enqueue(gear_queue_key(gear_id), "gear", None, gear_id)
