@@ -9,7 +9,6 @@
 --   strength_none_runs, strength_none_sessions (strength.no_strength_14d)
 --   strength_low_runs, strength_low_sessions (strength.low_frequency)
 --   shoe_age_runs_per_week: average runs a week (shoes.age)
---   has_full_<rule>_window: the athlete's history covers that whole window
 -- One pass: all windows share the partition and order, so the weeks are sorted once.
 -- materialized: table
 with params as (
@@ -54,7 +53,6 @@ select
     sum(runs) over surface_window as surface_runs,
     sum(soft_surface_runs) over surface_window as surface_soft_runs,
     sum(treadmill_runs) over surface_window as surface_treadmill_runs,
-    week_index >= surface_weeks - 1 as has_full_surface_window,
     unknown_gear_weeks,
     sum(runs) over unknown_gear_window as unknown_gear_runs,
     sum(runs_without_shoe) over unknown_gear_window as unknown_gear_runs_without_shoe,
@@ -64,11 +62,9 @@ select
     strength_none_weeks,
     sum(runs) over strength_none_window as strength_none_runs,
     sum(strength_sessions) over strength_none_window as strength_none_sessions,
-    week_index >= strength_none_weeks - 1 as has_full_strength_none_window,
     strength_low_weeks,
     sum(runs) over strength_low_window as strength_low_runs,
     sum(strength_sessions) over strength_low_window as strength_low_sessions,
-    week_index >= strength_low_weeks - 1 as has_full_strength_low_window,
     shoe_age_weeks,
     avg(runs) over shoe_age_window as shoe_age_runs_per_week
 from weeks

@@ -12,6 +12,9 @@
 --     distance.monotony: window_days (7): the week's daily loads
 --     injury.return_after_break: prebreak_days (30) up to the last run before the break, that
 --       run's day, gap_days (14) without a run, + 7
+--     rules about an absence over whole weeks ending on the Sunday: those weeks (ceil(days / 7)
+--       x 7): shoes.rotation window_days (84), surface.no_soft_surface window_days (28),
+--       strength.no_strength_14d window_days (14), strength.low_frequency window_days (28)
 --   history_days INTEGER: days from the athlete's first activity to the week's Sunday (both
 --     counted; int_weeks)
 --   ready BOOLEAN: history_days >= needed_days; the rule's flags stay silent until then
@@ -23,7 +26,11 @@ with params as (
         cast(spike_lookback_days as integer) + 7 as spike_days,
         cast(ceil(change_baseline_days / 7) as integer) * 7 + 7 as change_days,
         cast(monotony_window_days as integer) as monotony_days,
-        cast(break_prebreak_days as integer) + 1 + cast(break_gap_days as integer) + 7 as break_days
+        cast(break_prebreak_days as integer) + 1 + cast(break_gap_days as integer) + 7 as break_days,
+        cast(ceil(rotation_window_days / 7) as integer) * 7 as rotation_days,
+        cast(ceil(surface_window_days / 7) as integer) * 7 as surface_days,
+        cast(ceil(strength_none_window_days / 7) as integer) * 7 as strength_none_days,
+        cast(ceil(strength_low_window_days / 7) as integer) * 7 as strength_low_days
     from int_params
 ),
 
@@ -50,6 +57,30 @@ needs as (
         athlete_id,
         'injury.return_after_break' as rule_id,
         break_days as needed_days
+    from params
+    union all
+    select
+        athlete_id,
+        'shoes.rotation' as rule_id,
+        rotation_days as needed_days
+    from params
+    union all
+    select
+        athlete_id,
+        'surface.no_soft_surface' as rule_id,
+        surface_days as needed_days
+    from params
+    union all
+    select
+        athlete_id,
+        'strength.no_strength_14d' as rule_id,
+        strength_none_days as needed_days
+    from params
+    union all
+    select
+        athlete_id,
+        'strength.low_frequency' as rule_id,
+        strength_low_days as needed_days
     from params
 ),
 

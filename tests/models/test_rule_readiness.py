@@ -15,7 +15,11 @@ SPIKE = "distance.single_run_spike"
 CHANGE = "distance.weekly_change"
 MONOTONY = "distance.monotony"
 RETURN = "injury.return_after_break"
-WINDOW_RULES = {SPIKE, CHANGE, MONOTONY, RETURN}
+ROTATION = "shoes.rotation"
+SURFACE = "surface.no_soft_surface"
+NO_STRENGTH = "strength.no_strength_14d"
+LOW_STRENGTH = "strength.low_frequency"
+WINDOW_RULES = {SPIKE, CHANGE, MONOTONY, RETURN, ROTATION, SURFACE, NO_STRENGTH, LOW_STRENGTH}
 
 
 def readiness(log: TrainingLog, rule_id: str) -> dict[dt.date, dict]:
@@ -88,6 +92,10 @@ def test_rule_readiness_has_a_row_per_athlete_week_and_window_rule(log: Training
         CHANGE: "distance",
         MONOTONY: "distance",
         RETURN: "injury",
+        ROTATION: "shoes",
+        SURFACE: "surface",
+        NO_STRENGTH: "strength",
+        LOW_STRENGTH: "strength",
     }
     assert [r["history_days"] for r in rows if r["rule_id"] == SPIKE] == [5, 12, 19]  # from Wednesday, both counted
     columns = {
@@ -115,9 +123,22 @@ def test_needed_days_come_from_the_rule_parameters(log: TrainingLog) -> None:
     log.override(MONOTONY, "window_days", 14)
     log.override(RETURN, "prebreak_days", 10)
     log.override(RETURN, "gap_days", 7)
+    log.override(ROTATION, "window_days", 14)
+    log.override(SURFACE, "window_days", 10)  # whole weeks: 2
+    log.override(NO_STRENGTH, "window_days", 7)
+    log.override(LOW_STRENGTH, "window_days", 21)
     log.build()
     needed = {r["rule_id"]: r["needed_days"] for r in log.rows("select rule_id, needed_days from rule_readiness")}
-    assert needed == {SPIKE: 14 + 7, CHANGE: 14 + 7, MONOTONY: 14, RETURN: 10 + 1 + 7 + 7}
+    assert needed == {
+        SPIKE: 14 + 7,
+        CHANGE: 14 + 7,
+        MONOTONY: 14,
+        RETURN: 10 + 1 + 7 + 7,
+        ROTATION: 14,
+        SURFACE: 14,
+        NO_STRENGTH: 7,
+        LOW_STRENGTH: 21,
+    }
 
 
 def test_ready_from_is_the_first_week_the_rule_is_judged_even_beyond_the_data(log: TrainingLog) -> None:
@@ -125,4 +146,21 @@ def test_ready_from_is_the_first_week_the_rule_is_judged_even_beyond_the_data(lo
     log.build()
     ready_from = {r["rule_id"]: r["ready_from"] for r in log.rows("select rule_id, ready_from from rule_readiness")}
     # spike: 37 days, both counted, from Thursday of week 0 is Thursday of week 5
-    assert ready_from == {SPIKE: day(5), CHANGE: day(5), MONOTONY: day(1), RETURN: day(7)}
+    assert ready_from == {
+        SPIKE: day(5),
+        CHANGE: day(5),
+        MONOTONY: day(1),
+        RETURN: day(7),
+        ROTATION: day(12),
+        SURFACE: day(4),
+        NO_STRENGTH: day(2),
+        LOW_STRENGTH: day(4),
+    }
+
+
+def test_an_absence_rule_waits_until_whole_days_of_history_cover_its_window(log: TrainingLog) -> None:
+    for week in range(3):
+        log.run(day(week, 2), 8.0)  # from a Wednesday: week 1's 14 days begin two days before it
+    log.build()
+    assert [f["week_start"] for f in log.flags(NO_STRENGTH)] == [day(2)]
+    assert [r["ready"] for r in readiness(log, NO_STRENGTH).values()] == [False, False, True]

@@ -97,6 +97,7 @@ def test_weekly_change_needs_four_previous_weeks(log: TrainingLog) -> None:
 def test_recovery_flags_a_run_less_than_48_hours_after_a_big_run(
     log: TrainingLog, hours_later: int, fires: bool
 ) -> None:
+    log.history_from(day(-4))  # the 28 days before the big run lie inside the history
     log.run(day(0, 1), 10.0)
     big = dt.datetime.combine(day(0, 5), dt.time(8))
     log.run(big, 16.0)
@@ -125,11 +126,25 @@ def test_recovery_ignores_an_ordinary_run_followed_the_next_day(log: TrainingLog
 
 
 def test_recovery_lands_in_the_week_of_the_run_that_came_too_soon(log: TrainingLog) -> None:
+    log.history_from(day(-4))
     log.run(day(0, 1), 10.0)
     sunday = dt.datetime.combine(day(0, 6), dt.time(9))
     log.run(sunday, 18.0)
     log.run(sunday + dt.timedelta(hours=24), 6.0)
     log.build()
+    assert [f["week_start"] for f in log.flags(RECOVERY)] == [day(1)]
+
+
+def test_recovery_does_not_call_a_run_big_before_the_history_covers_its_28_days(log: TrainingLog) -> None:
+    log.run(day(0, 1), 10.0)
+    big = dt.datetime.combine(day(0, 5), dt.time(8))
+    log.run(big, 16.0)  # longer than the only earlier run, but the 28 days before it are unseen
+    log.run(big + dt.timedelta(hours=24), 5.0)
+    slow = dt.datetime.combine(day(1, 3), dt.time(8))
+    log.run(slow, 12.0, minutes=95)  # 90 minutes or more is big whatever the history
+    log.run(slow + dt.timedelta(hours=20), 5.0)
+    log.build()
+    assert [r["distance_km"] for r in log.rows("select distance_km from recovery order by day")] == [12.0]
     assert [f["week_start"] for f in log.flags(RECOVERY)] == [day(1)]
 
 

@@ -78,9 +78,10 @@ def test_form_fatigue_reports_heart_rate_drift(log: TrainingLog) -> None:
 
 
 def _road_weeks(log: TrainingLog, weeks: int) -> None:
+    """Two road runs a week, from the Monday of week 0 (so week 3's 4-week window is all history)."""
     for week in range(weeks):
-        log.run(day(week, 1), 8.0, name="Road 8k")
-        log.run(day(week, 4), 8.0, name="Road 8k")
+        log.run(day(week, 0), 8.0, name="Road 8k")
+        log.run(day(week, 3), 8.0, name="Road 8k")
 
 
 def test_surface_info_after_four_weeks_on_roads_only(log: TrainingLog) -> None:
@@ -171,7 +172,7 @@ def test_no_strength_in_14_days_is_a_watch(log: TrainingLog, strength_day: dt.da
 
 
 def test_window_rules_wait_until_the_history_covers_the_window(log: TrainingLog) -> None:
-    log.run(day(0, 2), 8.0)
+    log.run(day(0, 0), 8.0)  # a Monday: week 1's 14 days are all history
     log.run(day(1, 2), 8.0)
     log.build()
     assert [f["week_start"] for f in log.flags(NO_STRENGTH)] == [day(1)]
@@ -187,6 +188,7 @@ def test_no_strength_counts_yoga_and_pilates(log: TrainingLog) -> None:
 
 @pytest.mark.parametrize(("sessions", "fires"), [(1, True), (3, True), (4, False)])
 def test_low_strength_frequency_under_one_a_week_over_four_weeks(log: TrainingLog, sessions: int, fires: bool) -> None:
+    log.history_from(day(0))  # week 3's 28 days are all history
     for week in range(4):
         log.run(day(week, 2), 8.0)
     for i in range(sessions):
@@ -215,6 +217,7 @@ def test_warmup_message_says_none_when_no_run_warmed_up(log: TrainingLog) -> Non
 
 
 def _runs_and_a_session(log: TrainingLog, sport_type: str, name: str, description: str = "") -> None:
+    log.history_from(day(0))
     for week in range(2):
         log.run(day(week, 2), 8.0)
     log.activity(day(1, 4), 0.0, 20, sport_type, spm=None, gear_id=None, name=name, description=description)

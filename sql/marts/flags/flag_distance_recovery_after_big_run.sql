@@ -1,8 +1,9 @@
 -- flag_distance_recovery_after_big_run: weeks where a run followed a big run within 48 hours.
 -- grain: one row per athlete per week of the too-soon run (the shortest rest that week)
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
--- Rule: from `recovery`: a big run (longer than every run in the previous 28 days, or at least
---   90 moving minutes) followed by a run less than big_run_min_rest_hours (48) later: watch.
+-- Rule: from `recovery`: a big run (longer than every run in the previous 28 days, judged once
+--   the history covers those days, or at least 90 moving minutes) followed by a run less than
+--   big_run_min_rest_hours (48) later: watch.
 --   The flag lands in the week of the follow-up run, the moment the pattern happened.
 -- materialized: view
 with fired as (

@@ -3,7 +3,7 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: distinct shoes on runs in the rotation_window_days (84, whole weeks ending this Sunday)
 --   between 1 and rotation_max_shoes_info (1): info, once the athlete's history covers the whole
---   window. Runs without a shoe are not counted here.
+--   window (rule_readiness). Runs without a shoe are not counted here.
 -- How: a shoe used in week w counts in weeks w .. w + window - 1, or until its next use starts a
 --   new span; so the shoes in use are a running sum of +1/-1 events over the weeks (no
 --   count-distinct over sliding windows, which is slow at club scale).
@@ -58,7 +58,6 @@ per_week as (
     select
         int_weeks.athlete_id,
         int_weeks.week_start,
-        int_weeks.week_index,
         sum(coalesce(events.delta, 0)) over (
             partition by int_weeks.athlete_id order by int_weeks.week_start
             rows between unbounded preceding and current row
@@ -75,9 +74,14 @@ fired as (
         params.window_weeks
     from per_week
     inner join params on per_week.athlete_id = params.athlete_id
+    inner join rule_readiness
+        on
+            per_week.athlete_id = rule_readiness.athlete_id
+            and per_week.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'shoes.rotation'
     where
-        per_week.shoes_used between 1 and params.rotation_max_shoes_info
-        and per_week.week_index >= params.window_weeks - 1
+        rule_readiness.ready
+        and per_week.shoes_used between 1 and params.rotation_max_shoes_info
 ),
 
 named as (

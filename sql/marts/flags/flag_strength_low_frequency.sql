@@ -3,7 +3,7 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: strength sessions over strength_low_window_days (28, whole weeks ending this Sunday) per
 --   week below strength_low_min_per_week (1) while the athlete ran in that window: info, once the
---   history covers the window. Not raised when the 14-day window has no session at all:
+--   history covers the window (rule_readiness). Not raised when the 14-day window has no session at all:
 --   strength.no_strength_14d (watch) already says so.
 -- materialized: view
 with windowed as (
@@ -17,7 +17,12 @@ with windowed as (
         int_week_windows.strength_low_runs as runs
     from int_week_windows
     inner join int_params on int_week_windows.athlete_id = int_params.athlete_id
-    where int_week_windows.has_full_strength_low_window
+    inner join rule_readiness
+        on
+            int_week_windows.athlete_id = rule_readiness.athlete_id
+            and int_week_windows.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'strength.low_frequency'
+    where rule_readiness.ready
 )
 
 select

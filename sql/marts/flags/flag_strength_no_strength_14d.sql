@@ -3,7 +3,7 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: no strength session in the strength_none_window_days (14, whole weeks ending this
 --   Sunday) while the athlete ran in that window: watch. Only once the athlete's history covers
---   the whole window (we cannot see before it).
+--   the whole window (rule_readiness: we cannot see before it).
 -- materialized: view
 with windowed as (
     select
@@ -19,7 +19,12 @@ with windowed as (
         on
             int_week_windows.athlete_id = strength_routine.athlete_id
             and int_week_windows.week_start = strength_routine.week_start
-    where int_week_windows.has_full_strength_none_window
+    inner join rule_readiness
+        on
+            int_week_windows.athlete_id = rule_readiness.athlete_id
+            and int_week_windows.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'strength.no_strength_14d'
+    where rule_readiness.ready
 )
 
 select

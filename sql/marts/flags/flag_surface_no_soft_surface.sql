@@ -3,18 +3,23 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: runs in the surface_window_days (28, whole weeks ending this Sunday) and none of them a
 --   TrailRun or titled/noted with trail, grass or track words: info. Only once the athlete's
---   history covers the whole window (we cannot see before it).
+--   history covers the whole window (rule_readiness: we cannot see before it).
 -- materialized: view
 with windowed as (
     select
-        athlete_id,
-        week_start,
-        surface_weeks as window_weeks,
-        surface_runs as runs,
-        surface_soft_runs as soft_surface_runs,
-        surface_treadmill_runs as treadmill_runs
+        int_week_windows.athlete_id,
+        int_week_windows.week_start,
+        int_week_windows.surface_weeks as window_weeks,
+        int_week_windows.surface_runs as runs,
+        int_week_windows.surface_soft_runs as soft_surface_runs,
+        int_week_windows.surface_treadmill_runs as treadmill_runs
     from int_week_windows
-    where has_full_surface_window
+    inner join rule_readiness
+        on
+            int_week_windows.athlete_id = rule_readiness.athlete_id
+            and int_week_windows.week_start = rule_readiness.week_start
+            and rule_readiness.rule_id = 'surface.no_soft_surface'
+    where rule_readiness.ready
 )
 
 select
