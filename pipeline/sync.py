@@ -341,7 +341,8 @@ def _fetch(api: Api, athlete_id: int, state: _State, plan: _Plan, result: SyncRe
                 oldest_on_page: int | None = None
                 for summary in body:
                     activity_id = summary.get("id") if isinstance(summary, dict) else None
-                    if not isinstance(activity_id, int) or isinstance(activity_id, bool):
+                    # ids that are not positive 64-bit integers are quarantined by ingestion
+                    if not isinstance(activity_id, int) or isinstance(activity_id, bool) or not 0 < activity_id < 2**63:
                         log.warning(
                             "athlete %s: an activity summary without a numeric id (kept in landing)", athlete_id
                         )

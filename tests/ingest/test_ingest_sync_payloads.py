@@ -60,3 +60,25 @@ def test_a_detail_nested_too_deep_for_the_json_decoder_does_not_fail_the_athlete
         assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities)
     finally:
         con.close()
+
+
+def test_a_listed_run_with_an_id_too_large_for_bigint_is_quarantined_and_the_rest_syncs(tmp_path, start_stub):
+    world = synthetic_world(1, 20)
+    athlete = next(iter(world.athletes.values()))
+    newest = max((a for a in athlete.activities if a["sport_type"] == "Run"), key=lambda a: a["start_date"])
+    newest["id"] = 194641753419464175341946417534  # the fake id of the ruby client's recording
+    server = start_stub(world)
+    s = settings_for(tmp_path, server, lookback_weeks=1)
+    register_all(s, world)
+
+    [result] = sync_all(s)
+
+    assert result.status == "ok", result
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities) - 1
+        assert con.execute("select failed_expectations from quarantine where table_name = 'landing'").fetchall() == [
+            (["activity_id_out_of_range"],)
+        ]
+    finally:
+        con.close()
