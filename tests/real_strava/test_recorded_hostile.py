@@ -95,9 +95,6 @@ def test_a_detail_gone_between_list_and_detail_does_not_stop_the_others(hostile)
     assert server.faults()[0]["fired"] == 1  # dropped from the queue, not asked for again
 
 
-@pytest.mark.xfail(
-    strict=True, reason="waiting for payload robustness (pipeline/loading.py, pipeline/sync.py): ids beyond BIGINT"
-)
 def test_strava_s_recorded_30_digit_id_is_quarantined_and_the_rest_loads(hostile, corpus):
     world, _server, settings = hostile
     marathon = world.summaries[1946417534]

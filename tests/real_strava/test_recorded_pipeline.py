@@ -24,8 +24,7 @@ from pipeline.strava_stub.recorded import (
 )
 
 # slack-strava's manual "run" of 1 mile in exactly 1 hour (37:17 min/km, typed in by hand, no
-# sensor): whether a manual entry answers to the sensor-plausibility pace bound is decided in
-# test_a_manual_entry_is_kept_whatever_its_pace; the other tests leave it out.
+# sensor): the pace bound judges sensors, so a manual entry is kept whatever its pace.
 MANUAL_SLOW_ENTRY = 1991813808
 
 
@@ -39,7 +38,7 @@ def test_registration_and_sync_succeed_for_the_recorded_runner(recorded_run):
 
 def test_every_recorded_run_in_the_lookback_window_lands_with_its_recorded_distance(recorded_run):
     s, world = recorded_run.settings, recorded_run.world
-    window = [a for a in world.runs_since(world.lookback_start + timedelta(minutes=10)) if a["id"] != MANUAL_SLOW_ENTRY]
+    window = [a for a in world.runs_since(world.lookback_start + timedelta(minutes=10))]
     assert len(window) >= 50  # 47 of the runner's own plus the marathon, type-only and privacy runs
     got = dict(rows(s, "select activity_id, distance from activities where has_detail"))
     missing = [a["id"] for a in window if a["id"] not in got]
@@ -48,18 +47,19 @@ def test_every_recorded_run_in_the_lookback_window_lands_with_its_recorded_dista
     assert scalar(s, "select count(*) from stream_features s join activities a using (activity_id)") >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waiting for validation bounds a real runner passes: run_pace_within_human_limits "
-    "quarantines the manual 1-mile/1-hour entry 1991813808",
-)
 def test_every_recorded_activity_reaches_activities(recorded_run):
     """All 1,135 activities (the 1,132 of the runner's list and the three adopted privacy cases)."""
     s, world = recorded_run.settings, recorded_run.world
     recorded = {a["id"]: a for a in world.athlete_record.activities}
-    got = dict(rows(s, "select activity_id, distance from activities"))
+    got = {i: (d, detailed) for i, d, detailed in rows(s, "select activity_id, distance, has_detail from activities")}
     assert sorted(set(recorded) - set(got)) == []
-    assert got == {i: a["distance"] for i, a in recorded.items()}
+    # Runs in the window carry their detail's distance; the rest the list summary's (a recorded
+    # trainer ride says 0 m in the list and 101.5 km in its detail, and only runs get details).
+    expected = {
+        i: (a["distance"] if got[i][1] else world.summaries.get(i, a)["distance"], got[i][1])
+        for i, a in recorded.items()
+    }
+    assert got == expected
 
 
 def test_the_marathon_keeps_its_43_recorded_splits(recorded_run):
@@ -74,7 +74,7 @@ def test_the_marathon_keeps_its_43_recorded_splits(recorded_run):
 def test_cadence_strava_did_not_send_stays_null_never_zero(recorded_run):
     s, world = recorded_run.settings, recorded_run.world
     assert scalar(s, "select average_cadence is null from activities where activity_id = ?", [MARATHON_ID])
-    without = [i for i, a in world.summaries.items() if a.get("average_cadence") is None and i != MANUAL_SLOW_ENTRY]
+    without = [i for i, a in world.summaries.items() if a.get("average_cadence") is None]
     assert len(without) > 100
     got = dict(rows(s, "select activity_id, average_cadence from activities"))
     assert {i: got.get(i, "missing") for i in without} == dict.fromkeys(without)
@@ -94,18 +94,13 @@ def test_private_followers_only_manual_treadmill_and_zero_distance_activities_ar
     assert all(kinds.values()), kinds
     stored = {r[0]: r[1:] for r in rows(s, "select activity_id, manual, trainer, distance from activities")}
     for kind, ids in kinds.items():
-        assert [i for i in ids if i not in stored and i != MANUAL_SLOW_ENTRY] == [], kind
-    assert all(stored[i][0] for i in kinds["manual"] if i != MANUAL_SLOW_ENTRY)
+        assert [i for i in ids if i not in stored] == [], kind
+    assert all(stored[i][0] for i in kinds["manual"])
     assert all(stored[i][1] for i in kinds["treadmill"])
     assert all(stored[i][2] == 0 for i in kinds["zero_distance"])
-    assert set(PRIVACY_IDS) - {MANUAL_SLOW_ENTRY} <= set(stored)
+    assert set(PRIVACY_IDS) <= set(stored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waiting for validation bounds a real runner passes: run_pace_within_human_limits "
-    "quarantines a manual entry (1 mile in 1 h) that no sensor measured",
-)
 def test_a_manual_entry_is_kept_whatever_its_pace(recorded_run):
     s = recorded_run.settings
     assert scalar(s, "select count(*) from activities where activity_id = ? and manual", [MANUAL_SLOW_ENTRY]) == 1
@@ -119,7 +114,7 @@ def test_each_week_counts_every_recorded_run_of_that_week(recorded_run):
     for a in world.athlete_record.activities:
         day = date.fromisoformat(a["start_date_local"][:10])
         week = day - timedelta(days=day.weekday())
-        if sport(a) in RUN_TYPES and week >= first_week and a["id"] != MANUAL_SLOW_ENTRY:
+        if sport(a) in RUN_TYPES and week >= first_week:
             expected.setdefault(week, []).append(a["distance"])
     got = {
         w: (n, km)
@@ -136,7 +131,6 @@ def test_payloads_with_type_only_get_a_sport_type(recorded_run):
     s, world = recorded_run.settings, recorded_run.world
     type_only = [i for i, a in world.summaries.items() if "sport_type" not in a]
     assert set(TYPE_ONLY_IDS) | set(PRIVACY_IDS) <= set(type_only)
-    type_only = [i for i in type_only if i != MANUAL_SLOW_ENTRY]
     got = dict(rows(s, "select activity_id, sport_type from activities"))
     assert {i: got.get(i) for i in type_only} == {i: world.summaries[i]["type"] for i in type_only}
     # the recorded type-only detail brings its 12 splits
@@ -178,11 +172,6 @@ def test_every_shoe_the_runs_used_is_in_gear_and_retired_shoes_say_so(recorded_r
     assert {g for g, retired in got.items() if not retired} >= {s["id"] for s in world.athlete_record.profile["shoes"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waiting for validation bounds a real runner passes: run_pace_within_human_limits "
-    "quarantines the manual 1-mile/1-hour entry 1991813808",
-)
 def test_no_real_activity_is_quarantined(recorded_run):
     s = recorded_run.settings
     open_rows = rows(

@@ -83,11 +83,6 @@ def test_the_final_warehouse_equals_an_unthrottled_sync(throttled, recorded_run)
     assert snapshot(throttled["settings"], COMPARED) == snapshot(recorded_run.settings, COMPARED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waiting for validation bounds a real runner passes: run_pace_within_human_limits "
-    "quarantines the manual 1-mile/1-hour entry 1991813808",
-)
 def test_no_run_is_left_in_quarantine(throttled):
     open_rows = rows(
         throttled["settings"],

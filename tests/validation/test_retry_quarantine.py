@@ -95,3 +95,13 @@ def test_retry_is_recorded_as_a_run(con: duckdb.DuckDBPyConnection) -> None:
         "select rows_checked, rows_passed, rows_quarantined from validation_runs where batch_id like 'retry-%'"
     ).fetchall()
     assert rows == [(1, 0, 1)]
+
+
+def test_a_quarantine_where_every_row_lacks_a_field_is_rechecked_row_by_row(con: duckdb.DuckDBPyConnection) -> None:
+    """The batch-level 'nothing parsed' checks judge API batches, not the quarantine: rows held
+    back for a missing distance may be all the quarantine holds."""
+    validate_frames(con, {"activities": typed_frame(con, "activities", [run(1), run(2, distance=None)])}, "batch-1")
+    assert open_quarantine(con) == {"2": ["distance_not_null"]}
+
+    assert retry_quarantine(con, merge_frame) == {"activities": 0}
+    assert open_quarantine(con) == {"2": ["distance_not_null"]}
