@@ -653,7 +653,9 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
         km = _num(shoe.get("distance_km")) or 0.0
         watch, warning = _num(shoe.get("watch_km")), _num(shoe.get("warning_km"))
         state = "fine"
-        if shoe.get("retired"):
+        if shoe.get("missing"):  # Strava answered 404: its own total is unknown, only our runs in it
+            state = "not found on Strava, so its total is unknown; this is only the runs logged here"
+        elif shoe.get("retired"):
             state = "retired"
         elif warning is not None and km >= warning:
             state = f"past the {fmt_km(warning)} replacement mark"
@@ -669,11 +671,13 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
                 "since": f"{first.day} {first:%b %Y}" if first else None,
                 "runs_12w": int(_num(shoe.get("runs_12w")) or 0),
                 "retired": bool(shoe.get("retired")),
+                "missing": bool(shoe.get("missing")),
                 "watch_km": watch,
                 "warning_km": warning,
             }
         )
-    active_shoes = [s for s in shoes if not s["retired"]][:MAX_SHOES_IN_CHART]
+    # the chart measures pairs against the replacement marks: a shoe of unknown total has no bar
+    active_shoes = [s for s in shoes if not s["retired"] and not s["missing"]][:MAX_SHOES_IN_CHART]
     shoes_alt = (
         "Bar chart of kilometres per pair of shoes against the replacement marks: "
         + "; ".join(f"{s['name']} {s['distance']} ({s['state']})" for s in active_shoes)

@@ -37,7 +37,7 @@ MART_DDL = {
         prev4_avg_km double, change_vs_prev4 double, acwr double, monotony double, strain double)""",
     "shoe_status": """create table shoe_status (athlete_id bigint, gear_id varchar, name varchar,
         brand_name varchar, model_name varchar, distance_km double, first_run_date date, last_run_date date,
-        age_days integer, runs_12w integer, retired boolean, watch_km double, warning_km double)""",
+        age_days integer, runs_12w integer, retired boolean, missing boolean, watch_km double, warning_km double)""",
 }
 READINESS_DDL = """create table rule_readiness (athlete_id bigint, week_start date, rule_id varchar,
     factor varchar, needed_days integer, history_days integer, ready boolean, ready_from date)"""
@@ -179,7 +179,15 @@ class Warehouse:
             }
         )
 
-    def shoe(self, athlete_id: int, gear_id: str, name: str, distance_km: float, retired: bool = False):
+    def shoe(
+        self,
+        athlete_id: int,
+        gear_id: str,
+        name: str,
+        distance_km: float,
+        retired: bool = False,
+        missing: bool = False,
+    ):
         self.shoes.append(
             {
                 "athlete_id": athlete_id,
@@ -193,6 +201,7 @@ class Warehouse:
                 "age_days": 600,
                 "runs_12w": 20,
                 "retired": retired,
+                "missing": missing,
                 "watch_km": 600.0,
                 "warning_km": 800.0,
             }
@@ -295,7 +304,7 @@ class Warehouse:
                 con.execute(
                     "insert into shoe_status by name select * from (select ? as athlete_id, ? as gear_id, ? as name,"
                     " ? as brand_name, ? as model_name, ? as distance_km, ? as first_run_date, ? as last_run_date,"
-                    " ? as age_days, ? as runs_12w, ? as retired, ? as watch_km, ? as warning_km)",
+                    " ? as age_days, ? as runs_12w, ? as retired, ? as missing, ? as watch_km, ? as warning_km)",
                     list(s.values()),
                 )
             for q in self.quarantine:

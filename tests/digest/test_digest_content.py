@@ -262,3 +262,17 @@ def test_every_rule_of_the_catalogue_lands_in_its_factors_section(warehouse, hom
         expected = [r for r in rules if r.startswith(factor + ".")]
         assert sorted(re.findall(r"message of ([\w.]+)", body)) == sorted(expected)
     assert "data-factor-fine" not in html and "The other factors" not in html
+
+
+def test_a_shoe_strava_could_not_find_is_listed_without_a_mileage_verdict_or_chart_bar(warehouse, home, smtp_server):
+    one_week(warehouse)
+    warehouse.shoe(1, "g1", "Pegasus", 300)
+    warehouse.shoe(1, "g404", "unknown shoe", 700, missing=True)  # only the runs logged here
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    text = " ".join(text_of(msg).split())
+    assert "unknown shoe: 700 km" in text
+    assert "not found on Strava, so its total is unknown" in text
+    assert "past the" not in text  # no check or replacement mark for a total nobody knows
+    shoes_chart = next(i for i in parse(html_of(msg)).find("img") if "shoe" in (i["src"] or ""))
+    assert "Pegasus" in shoes_chart["alt"] and "unknown shoe" not in shoes_chart["alt"]
