@@ -78,7 +78,9 @@ PAIN_WORDS = ("back", "pain", "sore", "hurt", "injury", "physio", "twinge", "sti
 DUPLICATE_PAGE_INDEX = 199  # the duplicate's place in the oldest-first list of its athlete
 SOFT_SURFACE_WORDS = ("trail", "grass", "track")
 RUN_SPORTS = frozenset({"Run", "TrailRun", "VirtualRun"})
-STRENGTH_SPORTS = frozenset({"WeightTraining", "Workout", "Crossfit", "Pilates", "Yoga"})
+STRENGTH_SPORTS = frozenset({"WeightTraining", "Crossfit", "Pilates", "Yoga"})
+# a Workout (Strava's catch-all) is strength work only when its text says so (evidence.md)
+STRENGTH_WORKOUT_WORDS = ("strength", "core", "gym", "weights", "circuit", "bodyweight", "kettlebell")
 DEFAULT_STREAM_KEYS = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude")
 ALL_STREAM_KEYS = (*DEFAULT_STREAM_KEYS, "latlng", "moving", "grade_smooth")
 

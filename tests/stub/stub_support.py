@@ -13,7 +13,13 @@ import requests
 from stravalib import Client
 
 from pipeline.strava_stub import StubServer, World
-from pipeline.strava_stub.demo_data import PAIN_WORDS, RUN_SPORTS, SOFT_SURFACE_WORDS, STRENGTH_SPORTS
+from pipeline.strava_stub.demo_data import (
+    PAIN_WORDS,
+    RUN_SPORTS,
+    SOFT_SURFACE_WORDS,
+    STRENGTH_SPORTS,
+    STRENGTH_WORKOUT_WORDS,
+)
 
 STRAVA_ORIGIN = "https://www.strava.com"
 
@@ -157,7 +163,15 @@ def triggered_rules(world: World, persona: str, monday: date | None = None) -> s
     if last4 and sum(has_warmup(r) for r in last4) / len(last4) < 0.5:
         found.add("preparation.warmup")
 
-    strength = [a for a in acts if a["sport_type"] in STRENGTH_SPORTS]
+    strength = [
+        a
+        for a in acts
+        if a["sport_type"] in STRENGTH_SPORTS
+        or (
+            a["sport_type"] == "Workout"
+            and _has(f"{a.get('name') or ''} {a.get('description') or ''}", STRENGTH_WORKOUT_WORDS)
+        )
+    ]
     if not any(_local_day(a) > sunday - timedelta(days=14) for a in strength):
         found.add("strength.no_strength_14d")
     in_14d = sum(1 for a in strength if _local_day(a) > sunday - timedelta(days=14))
