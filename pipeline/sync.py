@@ -59,6 +59,7 @@ MAX_FETCH_ATTEMPTS = 3
 RELIST_WHILE_BACKLOG_S = 12 * 3600
 # Second pass of `sync_all`: requests per athlete per turn when several athletes wait.
 TURN_REQUESTS = 20
+WEEK_S = 7 * 86400
 
 Clock = Callable[[], float]
 
@@ -261,8 +262,8 @@ def _read_state(con: duckdb.DuckDBPyConnection, athlete_id: int, full: bool = Fa
 
 
 def urgent_start(now: float, timezone: str) -> int:
-    """Start (epoch s) of the athlete's last complete local ISO week: from here on a run is
-    'newest week' work, fetched before any athlete's older history."""
+    """Start (epoch s) of the athlete's last complete local ISO week: its runs are the 'newest
+    week' work, fetched for every athlete before anybody's history or the days since."""
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -410,7 +411,8 @@ def _fetch(api: Api, athlete_id: int, state: _State, plan: _Plan, result: SyncRe
         raise _Partial(got, stopped)
 
     # 3. fetch the queue: profile and gear first (cheap, and the shoe rules need them), then
-    # details and streams newest first; the first stage takes only the newest week's
+    # details and streams newest first; the first stage takes only the last complete week's (the
+    # one the weekly email is about; the days since come first in the backlog)
     def rank(item: _Item) -> tuple:
         return (item.kind not in ("profile", "gear"), -(item.start or 0), -item.activity_id)
 
@@ -419,7 +421,7 @@ def _fetch(api: Api, athlete_id: int, state: _State, plan: _Plan, result: SyncRe
             return False
         if plan.stage != "first" or item.kind in ("profile", "gear"):
             return True
-        return (item.start or 0) >= plan.urgent_start
+        return plan.urgent_start <= (item.start or 0) < plan.urgent_start + WEEK_S
 
     if plan.stage == "rest" or (plan.stage == "all" and queue):
         got.served = True
@@ -619,6 +621,11 @@ def sync_athlete(
         got = _unchanged(state)
         result.status, result.message = "error", _safe(settings, str(err))
     result.requests = api.requests
+    idle = not (api.requests or got.items or got.enqueue or got.dequeue or got.failed)
+    if idle and result.status == "ok" and not ingest:  # a turn with nothing to do: nothing to record
+        result.pending = len(state.queue)
+        result.more = bool(state.queue) or state.resume_after is not None
+        return result
     with writer(settings, publish=publish) as con:
         _write(con, athlete_id, batch_id, got, result, now)
         con.execute(
