@@ -104,7 +104,7 @@ def with_field(event: dict, name: str, raw_json: str) -> bytes:
 huge_numbers = st.one_of(
     st.integers(min_value=19, max_value=20_000).map(lambda n: "9" * n),  # past int64, past Python's 4,300 digits
     st.integers(min_value=309, max_value=5000).map(lambda e: f"1e{e}"),  # overflows to inf
-    st.sampled_from(["NaN", "Infinity", "-Infinity", "-1", "1.5", "0.0", "1e2", "-0"]),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "-1", "1.5", "0.0", "1e2", "-1e2", "[1]", "{}"]),  # -0 is 0: valid
 )
 
 
