@@ -142,7 +142,8 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str | None =
     return bool(row and row[0])
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date from a DuckDB date, timestamp or ISO text; None when it is none of those."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -263,7 +264,7 @@ def read_gaps(
             from fetch_queue q left join activities a on a.activity_id = q.activity_id where q.{in_ids}""",
         [ids],
     ):
-        athlete_id, kind, day = row["athlete_id"], str(row["kind"]), _as_date(row["start_date_local"])
+        athlete_id, kind, day = row["athlete_id"], str(row["kind"]), as_date(row["start_date_local"])
         if kind == "streams" and span(athlete_id, day, 0) == "week":
             pending[(athlete_id, "pending_streams")].add(row["activity_id"])
         elif kind == "detail" and span(athlete_id, day, WINDOW_DAYS):
@@ -289,7 +290,7 @@ def read_gaps(
         [ids],
     ):
         athlete_id, table = row["athlete_id"], str(row["table_name"])
-        day = _as_date(row["activity_date"])
+        day = as_date(row["activity_date"])
         if day is None and row["quarantined_at"] is not None:
             day = row["quarantined_at"].astimezone(zones[athlete_id]).date()
         if table == "gear":
@@ -312,7 +313,7 @@ def read_gaps(
                 join gear g on g.gear_id = a.gear_id where g.missing and a.{in_ids}""",
             [ids],
         ):
-            if span(row["athlete_id"], _as_date(row["start_date_local"]), SHOE_WINDOW_DAYS):
+            if span(row["athlete_id"], as_date(row["start_date_local"]), SHOE_WINDOW_DAYS):
                 missing[row["athlete_id"]].add(str(row["gear_id"]))
         for athlete_id, gear in missing.items():
             result[athlete_id].gaps.append(Gap("missing_gear", gap_text("missing_gear", len(gear)), len(gear)))
@@ -327,11 +328,11 @@ def read_gaps(
                 from rule_readiness where {in_ids} and not coalesce(ready, false) order by rule_id""",
             [ids],
         ):
-            athlete_id, week = row["athlete_id"], _as_date(row["week_start"])
+            athlete_id, week = row["athlete_id"], as_date(row["week_start"])
             if week != weeks[athlete_id]:
                 continue
             needed, have = int(row["needed_days"] or 0), int(row["history_days"] or 0)
-            starts = _as_date(row["ready_from"]) or week + dt.timedelta(weeks=max(1, -(-(needed - have) // 7)))
+            starts = as_date(row["ready_from"]) or week + dt.timedelta(weeks=max(1, -(-(needed - have) // 7)))
             result[athlete_id].history.append(HistoryWait(str(row["rule_id"]), str(row["factor"]), needed, starts))
     return result
 

@@ -51,7 +51,7 @@ import jinja2
 
 from pipeline.charts import CSS_WIDTH, ShoeBar, WeekBar, shoe_mileage_png, weekly_distance_png
 from pipeline.config import Settings
-from pipeline.data_gaps import WeekGaps, days_words, read_gaps
+from pipeline.data_gaps import WeekGaps, as_date, days_words, read_gaps
 from pipeline.mailer import ATHLETE_HEADER, WEEK_HEADER, DeliveryError, Transport, transport_for
 from pipeline.warehouse import connect_reader, publish_replica, write_lock, writer
 
@@ -400,19 +400,6 @@ def _parse_metrics(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def read_rule_sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Each rule's source from the rule catalogue (the `rule_thresholds` seed), if it was built."""
     present = con.execute(
@@ -442,7 +429,7 @@ def read_inputs(
         con, f"select * from weekly_load where {in_ids} and week_start between ? and ?", [ids, first, last]
     ):
         item = inputs[row["athlete_id"]]
-        week = _as_date(row["week_start"])
+        week = as_date(row["week_start"])
         if week is not None and item.week_start - dt.timedelta(weeks=CHART_WEEKS - 1) <= week <= item.week_start:
             item.weeks[week] = row
 
@@ -453,7 +440,7 @@ def read_inputs(
         [ids, first, last],
     ):
         item = inputs[row["athlete_id"]]
-        row["week_start"] = _as_date(row["week_start"])
+        row["week_start"] = as_date(row["week_start"])
         row["metrics"] = _parse_metrics(row["metrics"])
         item.flags.append(row)
 
@@ -661,7 +648,7 @@ def compose(inputs: DigestInputs, sources: dict[str, str] | None = None) -> dict
             state = f"past the {fmt_km(warning)} replacement mark"
         elif watch is not None and km >= watch:
             state = f"past the {fmt_km(watch)} check mark"
-        first = _as_date(shoe.get("first_run_date"))
+        first = as_date(shoe.get("first_run_date"))
         shoes.append(
             {
                 "name": name or "Unnamed shoe",
@@ -952,7 +939,7 @@ def send_digests(
             athletes = _athletes(con, athlete_id)
             weeks = {a.athlete_id: week or last_complete_week(a.timezone) for a in athletes}
             logged = {
-                (r["athlete_id"], _as_date(r["week_start"])): r["status"]
+                (r["athlete_id"], as_date(r["week_start"])): r["status"]
                 for r in _rows(con, "select athlete_id, week_start, status from digest_log")
             }
             todo = [
