@@ -284,12 +284,14 @@ def read_gaps(
                    coalesce(cast(a.start_date_local as varchar),
                             json_extract_string(q.row_json, '$.start_date_local'),
                             json_extract_string(q.row_json, '$.start_date')) as activity_date,
-                   q.quarantined_at
+                   q.quarantined_at, json_extract_string(q.row_json, '$.endpoint') as endpoint
             from quarantine q left join activities a on a.activity_id = q.activity_id
             where q.{in_ids} and q.released_at is null""",
         [ids],
     ):
         athlete_id, table = row["athlete_id"], str(row["table_name"])
+        if table == "landing" and row["endpoint"] in ("streams", "gear"):  # a body of that kind, unreadable
+            table = "stream_features" if row["endpoint"] == "streams" else "gear"
         day = as_date(row["activity_date"])
         if day is None and row["quarantined_at"] is not None:
             day = row["quarantined_at"].astimezone(zones[athlete_id]).date()

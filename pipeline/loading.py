@@ -403,6 +403,9 @@ _PROBLEM_REASONS = {
     "activity_id_not_an_integer": "an activity id that is not an integer",
     "activity_id_not_positive": "an activity id that is zero or negative",
     "activity_id_repeated_in_page": "a second, different copy of an activity id in one list page (the first is loaded)",
+    "streams_not_an_object_or_list": "a streams body that is neither a JSON object nor a list",
+    "streams_unrecognised_shape": "a streams body whose entries are not stream objects",
+    "gear_not_an_object": "a gear body that is not a JSON object",
 }
 
 # Elements of this batch's activity bodies that cannot become activity rows, one per
@@ -690,9 +693,42 @@ def _log_problems(con: duckdb.DuckDBPyConnection, activities: pd.DataFrame) -> N
             log.warning("activity %s: missing or unreadable start_date/distance", activity_id)
 
 
+# Streams and gear bodies of the pending batches whose shape no derivation can read. A valid
+# shape without a usable time series (a manual entry, a distance-only recording) is no problem:
+# it simply gives no stream summary.
+_BODY_PROBLEMS_SQL = """
+select endpoint || ':' || coalesce(object_id, '') || ':' || landing_id as record_key, athlete_id,
+       case when endpoint = 'streams' then try_cast(object_id as bigint) end as activity_id, problem,
+       landing_id, endpoint, 0 as ordinal,
+       case when length(payload::varchar) <= 100000 then payload end as element,
+       length(payload::varchar) as element_chars
+from (
+    select *,
+           case when endpoint = 'gear' and json_type(payload) <> 'OBJECT' then 'gear_not_an_object'
+                when endpoint = 'streams' and json_type(payload) not in ('OBJECT', 'ARRAY')
+                    then 'streams_not_an_object_or_list'
+                when endpoint = 'streams'
+                     and exists (select 1 from unnest(list_concat(json_extract(payload, '$[*]'), json_extract(payload, '$.*')))
+                                      as e (entry)
+                                 where json_type(e.entry) <> 'OBJECT')
+                    then 'streams_unrecognised_shape'
+           end as problem
+    from landing
+    where batch_id in (select batch_id from pending_batches) and endpoint in ('streams', 'gear')
+      and payload is not null
+)
+where problem is not null
+order by landing_id
+"""
+
+
 def landing_problems(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Elements of the pending batches' activity bodies that cannot become rows (after `derive_frames`)."""
-    return con.execute(_ACTIVITY_PROBLEMS_SQL).df()
+    """Elements and bodies of the pending batches that cannot become rows (after `derive_frames`)."""
+    elements = con.execute(_ACTIVITY_PROBLEMS_SQL).df()
+    bodies = con.execute(_BODY_PROBLEMS_SQL).df()
+    if bodies.empty:
+        return elements
+    return bodies if elements.empty else pd.concat([elements, bodies], ignore_index=True)
 
 
 # Quarantined elements that never reached a typed table: their `table_name`. Not a validated

@@ -207,8 +207,17 @@ class Warehouse:
             }
         )
 
-    def quarantined(self, athlete_id: int, activity_id: int, start_date_local: str | None, table: str = "activities"):
+    def quarantined(
+        self,
+        athlete_id: int,
+        activity_id: int,
+        start_date_local: str | None,
+        table: str = "activities",
+        endpoint: str | None = None,
+    ):
         row_json: dict[str, Any] = {"activity_id": activity_id, "distance": -5}
+        if endpoint:  # a landed body held back whole (table 'landing'), as loading records it
+            row_json["endpoint"] = endpoint
         if start_date_local:
             row_json["start_date_local"] = start_date_local
         self.quarantine.append(

@@ -342,3 +342,14 @@ def test_a_record_too_broken_to_read_leaves_every_factor_unjudged(smtp, smtp_ser
     assert marks.values("data-gap") == ["quarantine_other"]
     assert marks.values("data-factor-fine") == []
     assert "1 other record of yours had values backstride could not check" in flat(text_of(msg))
+
+
+def test_an_unreadable_streams_body_leaves_only_posture_unjudged(smtp, smtp_server):
+    runner(smtp, 1)
+    smtp.run(1, 92, "2026-11-19T07:00:00")
+    smtp.quarantined(1, 92, None, table="landing", endpoint="streams")  # the run counts; its streams did not read
+    msg = one_message(smtp, smtp_server)
+
+    marks = Marked(html_of(msg))
+    assert marks.values("data-gap") == ["quarantine_streams"]
+    assert marks.values("data-factor-unjudged") == ["posture"]

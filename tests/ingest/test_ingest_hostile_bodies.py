@@ -331,3 +331,24 @@ def test_the_landing_order_is_the_order_of_arrival(con):
     ids = [e for (e,) in con.execute("select endpoint from landing order by landing_id").fetchall()]
     assert ids == ["activities_page", "activity_detail", "activities_page"]
     assert activity(con, 5010)["sport_type"] == "Run"
+
+
+def test_streams_and_gear_bodies_of_an_unreadable_shape_are_quarantined_with_a_reason(con) -> None:
+    ingest(
+        con,
+        page(summary(1), summary(2), summary(3)),
+        ("streams", "1", '"no streams here"'),
+        ("streams", "2", json.dumps([{"type": "time", "data": [0, 1, 2]}, 7])),
+        ("streams", "3", json.dumps({"distance": {"data": [0.0, 5.0, 10.0]}})),  # readable: distance only
+        ("gear", "g9", "[1, 2]"),
+    )
+
+    assert quarantined(con) == {
+        "streams:1:2": ["streams_not_an_object_or_list"],
+        "streams:2:3": ["streams_unrecognised_shape"],
+        "gear:g9:5": ["gear_not_an_object"],
+    }
+    reasons = dict(con.execute("select record_key, row_json->>'reason' from quarantine").fetchall())
+    assert reasons["streams:1:2"] == "a streams body that is neither a JSON object nor a list"
+    assert [activity(con, i) is not None for i in (1, 2, 3)] == [True, True, True]  # the runs still count
+    assert con.execute("select count(*) from landing where endpoint in ('streams', 'gear')").fetchone() == (4,)
