@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.strava_stub.demo_data import World, synthetic_world
 from pipeline.strava_stub.server import StubServer
+from pipeline.warehouse import init_schema
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -36,3 +39,12 @@ def start_stub() -> Iterator[Callable[..., StubServer]]:
 def small_world() -> World:
     """One plain runner with 40 days of daily runs (a few seconds to sync)."""
     return synthetic_world(1, 40)
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A real DuckDB warehouse file with the ingestion schema (used by the ingest, validation and model tests)."""
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    init_schema(connection)
+    yield connection
+    connection.close()

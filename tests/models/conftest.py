@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,7 +16,6 @@ import pandas as pd
 import pytest
 
 from pipeline.models import BuildReport, build_models, set_override
-from pipeline.warehouse import init_schema
 
 MONDAY = dt.date(2026, 1, 5)  # an ISO week start; tests count weeks from here
 AS_OF = dt.date(2026, 6, 1)
@@ -222,14 +219,6 @@ class TrainingLog:
     def flag_in_week(self, rule_id: str, week: int) -> dict[str, Any] | None:
         matches = [f for f in self.flags(rule_id) if f["week_start"] == day(week)]
         return matches[0] if matches else None
-
-
-@pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    init_schema(connection)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture

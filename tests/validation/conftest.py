@@ -9,27 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pytest
 
 from pipeline.validation import DEFAULT_SUITES_DIR
-from pipeline.warehouse import init_schema
 
 ATHLETE = 7
 START = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)  # a Monday morning run, in the past
-
-
-@pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    init_schema(connection)
-    yield connection
-    connection.close()
 
 
 def typed_frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
