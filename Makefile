@@ -29,12 +29,15 @@ setup: $(VENV)/.synced
 demo: setup
 	$(VENV)/bin/backstride demo
 
+# Tests run in parallel, one worker per core; a module's tests stay on one worker (its fixtures are built once).
+TEST_WORKERS ?= auto
+
 test: setup
 	bash scripts/ensure-chromium
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 test-fast: setup
-	$(VENV)/bin/pytest -m "not slow and not airflow and not browser"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope -m "not slow and not airflow and not browser"
 
 lint: setup
 	$(VENV)/bin/ruff check .
