@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 STRAVA_DEFAULT_BASE_URL = "https://www.strava.com"
 AUTH_SCOPES = "read,activity:read_all,profile:read_all"
+# The project's SQL (models, seeds): part of the source tree, not of the settings.
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 
 @dataclass(frozen=True)

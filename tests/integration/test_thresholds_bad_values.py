@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from pipeline.cli import app
-from pipeline.models import SQL_DIR, UNIT_RANGES, ThresholdValueError, check_threshold_value, set_override
+from pipeline.config import SQL_DIR
+from pipeline.thresholds import UNIT_RANGES, ThresholdValueError, check_threshold_value, set_override
 
 CATALOGUE = list(csv.DictReader((SQL_DIR / "seeds" / "rule_thresholds.csv").open(newline="")))
 UNITS = {(r["rule_id"], r["param"]): r["unit"] for r in CATALOGUE}
@@ -104,7 +105,7 @@ def test_a_value_within_the_parameters_meaning_is_stored(home: Path, unit: str, 
 
 def test_every_unit_in_the_catalogue_has_a_range_and_every_default_lies_within_it() -> None:
     for (rule, param), unit in UNITS.items():
-        assert unit in UNIT_RANGES, f"{rule}.{param}: unit {unit!r} has no range in pipeline.models.UNIT_RANGES"
+        assert unit in UNIT_RANGES, f"{rule}.{param}: unit {unit!r} has no range in pipeline.thresholds.UNIT_RANGES"
     for row in CATALOGUE:
         assert check_threshold_value(row["rule_id"], row["param"], row["unit"], float(row["value"])) == float(
             row["value"]
