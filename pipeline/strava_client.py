@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipeline.config import AUTH_SCOPES, Settings
 from pipeline.tokens import Tokens, save_tokens
@@ -213,10 +214,25 @@ class Api:
         """GET `path` (under /api/v3) and return the parsed JSON body.
 
         Raises Deferred (budget, 429, repeated 5xx or timeouts), AuthRevoked,
-        MalformedPayload, or stravalib's ObjectNotFound for a 404.
+        MalformedPayload, or stravalib's ObjectNotFound for a 404. 5xx answers and network
+        trouble are retried `settings.retries` times with exponential backoff (tenacity);
+        every attempt asks the budget first, so retries are spent like any other request.
         """
-        refreshed = False
-        attempt = 0
+        auth = _Auth()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            wait=wait_exponential(multiplier=self.settings.backoff_s, exp_base=2, min=0),
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.sleep,
+            before_sleep=lambda state: log.warning(
+                "GET %s: %s, retry %d/%d", path, state.outcome.exception(), state.attempt_number, self.settings.retries
+            ),
+            retry_error_callback=lambda state: _give_up(path, state),
+        )
+        return retrying(self._attempt, path, params, auth)
+
+    def _attempt(self, path: str, params: dict[str, Any], auth: _Auth) -> Any:
+        """One attempt: budget check, token refresh, the request; one re-refresh on a 401."""
         while True:
             reason = self.budget.exhausted()
             if reason:
@@ -225,36 +241,50 @@ class Api:
             try:
                 self.requests += 1
                 return self.client.protocol.get(path, **params)
-            except exc.ObjectNotFound:
-                raise
             except exc.AccessUnauthorized:
-                if refreshed:
+                if auth.refreshed:
                     raise AuthRevoked("Strava rejected the access token after a refresh") from None
                 self.tokens = ensure_fresh(self.client, self.settings, self.athlete_id, self.tokens, force=True)
-                refreshed = True
-                continue
-            except exc.RateLimitExceeded:
-                raise Deferred("Strava answered 429 (rate limit exceeded)") from None
-            except exc.Fault as err:
-                status = getattr(getattr(err, "response", None), "status_code", 0) or 0
-                if status == 429:
-                    raise Deferred("Strava answered 429 (rate limit exceeded)") from None
-                if status < 500:
-                    raise StravaError(f"GET {path}: {_status(err)}") from None
-                problem = f"HTTP {status}"
+                auth.refreshed = True
+            except (exc.ObjectNotFound, exc.RateLimitExceeded, exc.Fault) as err:
+                raise _from_fault(path, err) from None
             except (requests.Timeout, requests.ConnectionError) as err:
-                problem = type(err).__name__
+                raise _Transient(type(err).__name__) from None
             except (json.JSONDecodeError, requests.exceptions.JSONDecodeError) as err:
-                raw = self.client.protocol.rsession.last_response  # type: ignore[attr-defined]
-                text = raw.text if raw is not None else ""
-                raise MalformedPayload(f"GET {path}: body is not valid JSON ({err.msg})", text) from None
+                raise MalformedPayload(f"GET {path}: body is not valid JSON ({err.msg})", self.last_text) from None
             except RecursionError:
                 # Python's JSON decoder gives up on bodies nested a few thousand levels deep
-                raw = self.client.protocol.rsession.last_response  # type: ignore[attr-defined]
-                text = raw.text if raw is not None else ""
-                raise MalformedPayload(f"GET {path}: body nests deeper than the JSON decoder allows", text) from None
-            attempt += 1
-            if attempt > self.settings.retries:
-                raise Deferred(f"GET {path}: {problem} after {attempt} attempts") from None
-            log.warning("GET %s: %s, retry %d/%d", path, problem, attempt, self.settings.retries)
-            self.sleep(self.settings.backoff_s * 2 ** (attempt - 1))
+                raise MalformedPayload(
+                    f"GET {path}: body nests deeper than the JSON decoder allows", self.last_text
+                ) from None
+
+
+@dataclass
+class _Auth:
+    """Whether this GET already refreshed the token after a 401 (a second 401 means revoked)."""
+
+    refreshed: bool = False
+
+
+class _Transient(StravaError):
+    """A 5xx answer or network trouble: worth another attempt."""
+
+
+def _from_fault(path: str, err: Exception) -> Exception:
+    """stravalib's error as ours: 404 stays ObjectNotFound, 429 defers, 5xx is retried, others fail."""
+    if isinstance(err, exc.ObjectNotFound):
+        return err
+    if isinstance(err, exc.RateLimitExceeded):
+        return Deferred("Strava answered 429 (rate limit exceeded)")
+    status = getattr(getattr(err, "response", None), "status_code", 0) or 0
+    if status == 429:
+        return Deferred("Strava answered 429 (rate limit exceeded)")
+    if status < 500:
+        return StravaError(f"GET {path}: {_status(err)}")
+    return _Transient(f"HTTP {status}")
+
+
+def _give_up(path: str, state: RetryCallState) -> Any:
+    """Retries spent on 5xx or network trouble: defer to the next run."""
+    problem = state.outcome.exception() if state.outcome else "no answer"
+    raise Deferred(f"GET {path}: {problem} after {state.attempt_number} attempts") from None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -41,27 +41,19 @@ def _path(settings: Settings, athlete_id: int) -> Path:
 
 
 def save_tokens(settings: Settings, athlete_id: int, tokens: Tokens) -> None:
-    """Write atomically with mode 0600 (temp file in the same directory, then rename)."""
-    directory = tokens_dir(settings)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tok-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(
-                {
-                    "access_token": tokens.access_token,
-                    "refresh_token": tokens.refresh_token,
-                    "expires_at": int(tokens.expires_at),
-                },
-                fh,
-            )
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, _path(settings, athlete_id))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write atomically with mode 0600 (temp file in the same directory, then rename).
+
+    The directory is fsynced too: Strava's refresh tokens are single-use, so a refresh whose
+    rename were lost would leave only a spent token behind.
+    """
+    body = json.dumps(
+        {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": int(tokens.expires_at),
+        }
+    )
+    atomic_write(_path(settings, athlete_id), body, mode=0o600, fsync_dir=True)
 
 
 def load_tokens(settings: Settings, athlete_id: int) -> Tokens | None:
@@ -102,3 +94,8 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def redact_secrets(settings: Settings, text: str) -> str:
+    """`text` with every secret currently held replaced by ***."""
+    return redact(text, known_secrets(settings))
