@@ -44,7 +44,8 @@ def strava_events() -> None:
         from airflow.sdk.exceptions import AirflowSkipException
         from backstride_common import backstride_settings
 
-        from pipeline.webhooks import Inbox, process_inbox
+        from pipeline.webhooks.inbox import Inbox
+        from pipeline.webhooks.process import process_inbox
 
         settings = backstride_settings()
         if not Inbox(settings.inbox_dir).has_events():

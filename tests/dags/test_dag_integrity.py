@@ -74,7 +74,7 @@ def _asset_names(condition) -> set[str]:
 
 
 def test_assets_chain_events_to_sync_to_build(dagbag) -> None:
-    from pipeline.webhooks import WEBHOOK_ASSET_NAME
+    from pipeline.webhooks.assets import WEBHOOK_ASSET_NAME
 
     dags = dagbag.dags
     assert WEBHOOK_ASSET_NAME in _asset_names(dags["strava_events"].timetable.asset_condition)

@@ -9,7 +9,7 @@ import pytest
 from webhook_support import SUBSCRIPTION_ID, VERIFY_TOKEN
 
 from pipeline.config import Settings, load_settings
-from pipeline.webhooks import save_subscription_id
+from pipeline.webhooks.subscriptions import save_subscription_id
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 

@@ -20,7 +20,9 @@ from loopback_support import free_port
 from webhook_support import event
 
 from pipeline.config import Settings
-from pipeline.webhooks import MAX_BODY_BYTES, MAX_DEPTH, WEBHOOK_PATH, EventError, Inbox, create_app, parse_body
+from pipeline.webhooks.events import MAX_BODY_BYTES, MAX_DEPTH, EventError, parse_body
+from pipeline.webhooks.inbox import Inbox
+from pipeline.webhooks.receiver import WEBHOOK_PATH, create_app
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, s
 from pipeline.strava_stub.server import StubServer
 from pipeline.sync import register_athlete
 from pipeline.warehouse import connect_reader
-from pipeline.webhooks import Inbox
+from pipeline.webhooks.inbox import Inbox
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -14,7 +14,8 @@ from webhook_support import event
 
 from pipeline.config import Settings
 from pipeline.warehouse import connect_reader, delete_athlete_rows, writer
-from pipeline.webhooks import MAX_ATTEMPTS, Inbox, SyncActions, process_inbox
+from pipeline.webhooks.inbox import Inbox
+from pipeline.webhooks.process import MAX_ATTEMPTS, SyncActions, process_inbox
 
 ATHLETE = 7
 
@@ -192,7 +193,7 @@ def test_deauthorization_leaves_no_bytes_of_the_athlete_in_the_warehouse_files(
 
 
 def test_event_triggered_sync_is_limited_to_athletes_with_work_left(settings: Settings) -> None:
-    from pipeline.webhooks import athletes_needing_sync
+    from pipeline.webhooks.ledger import athletes_needing_sync
 
     with writer(settings) as con:
         con.execute("insert into athletes (athlete_id, email) select i, 'x@example.org' from range(1, 5) t(i)")

@@ -12,15 +12,9 @@ from hypothesis import strategies as st
 from webhook_support import SUBSCRIPTION_ID, VERIFY_TOKEN, event
 
 from pipeline.config import Settings
-from pipeline.webhooks import (
-    MAX_BODY_BYTES,
-    WEBHOOK_PATH,
-    EventError,
-    Inbox,
-    create_app,
-    parse_body,
-    read_inbox_files,
-)
+from pipeline.webhooks.events import MAX_BODY_BYTES, EventError, parse_body
+from pipeline.webhooks.inbox import Inbox, read_inbox_files
+from pipeline.webhooks.receiver import WEBHOOK_PATH, create_app
 
 
 @pytest.fixture

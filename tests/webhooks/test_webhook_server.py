@@ -22,15 +22,10 @@ from loopback_support import free_port
 from webhook_support import event
 
 from pipeline.config import Settings
-from pipeline.webhooks import (
-    WEBHOOK_ASSET_NAME,
-    WEBHOOK_PATH,
-    AirflowApi,
-    AirflowNotifier,
-    Inbox,
-    create_app,
-    read_inbox_files,
-)
+from pipeline.webhooks.airflow import AirflowApi, AirflowNotifier
+from pipeline.webhooks.assets import WEBHOOK_ASSET_NAME
+from pipeline.webhooks.inbox import Inbox, read_inbox_files
+from pipeline.webhooks.receiver import WEBHOOK_PATH, create_app
 
 BUDGET_S = 2.0  # Strava wants the answer within 2 s
 

@@ -19,9 +19,8 @@ import uvicorn
 from pipeline.config import Settings
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, synthetic_world
 from pipeline.strava_stub.server import StubServer
-from pipeline.webhooks import (
-    WEBHOOK_PATH,
-    create_app,
+from pipeline.webhooks.receiver import WEBHOOK_PATH, create_app
+from pipeline.webhooks.subscriptions import (
     list_subscriptions,
     read_subscription_ids,
     subscribe,
