@@ -1,8 +1,8 @@
 """What every backstride DAG shares: assets, default arguments, settings from connections.
 
-Kept light for parsing: only `airflow.sdk`, `datetime` and `pipeline.webhooks` constants are
-imported at module level. Connections and Variables are read inside tasks, by
-`backstride_settings()`, never at parse time.
+Kept light for parsing: only `airflow.sdk`, `pendulum` and the asset names of
+`pipeline.webhooks.assets` are imported at module level. Connections and Variables are read
+inside tasks, by `backstride_settings()`, never at parse time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.sdk import Asset
 
-from pipeline.webhooks import WEBHOOK_ASSET_NAME, WEBHOOK_ASSET_URI
+from pipeline.webhooks.assets import WEBHOOK_ASSET_NAME, WEBHOOK_ASSET_URI
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.config import Settings
@@ -40,6 +40,7 @@ STRAVA_CONN_ID = "strava_default"
 SMTP_CONN_ID = "smtp_default"
 HOME_VARIABLE = "backstride_home"
 OPERATOR_EMAIL_VARIABLE = "backstride_operator_email"
+ALERT_FROM = "backstride <airflow@backstride.local>"  # when smtp_default has no extra.from_email
 
 # Environment variables passed through to `load_settings` (besides what connections give).
 _PASSTHROUGH = (
@@ -54,39 +55,61 @@ _PASSTHROUGH = (
 
 
 def notify_failure(context: dict[str, Any]) -> None:
-    """on_failure_callback: log the failure and, when SMTP and an operator address are set, email it."""
+    """on_failure_callback: log the failure and, when SMTP and an operator address are set, email it.
+
+    The email goes through the SMTP provider's `SmtpNotifier` on `smtp_default`. Whatever
+    happens to the alert, the task's own failure is what Airflow reports.
+    """
     ti = context.get("task_instance") or context.get("ti")
-    dag_id = getattr(ti, "dag_id", "?")
-    task_id = getattr(ti, "task_id", "?")
-    run_id = getattr(ti, "run_id", "?")
+    dag_id, task_id, run_id = (getattr(ti, name, "?") for name in ("dag_id", "task_id", "run_id"))
     error = context.get("exception")
     summary = f"backstride: {dag_id}.{task_id} failed in run {run_id}: {type(error).__name__ if error else 'error'}"
     log.error("%s (%s)", summary, error)
     try:
-        from airflow.sdk import Variable
-
-        to = Variable.get(OPERATOR_EMAIL_VARIABLE, default=None) or os.environ.get("BACKSTRIDE_OPERATOR_EMAIL")
-        conn = _connection(SMTP_CONN_ID)
-        if not to or conn is None:
-            return
-        from email.message import EmailMessage
-
-        from pipeline.mailer import SmtpConfig, SmtpTransport
-
-        message = EmailMessage()
-        message["Subject"] = summary
-        message["From"] = (conn.extra_dejson or {}).get("from_email") or "backstride <airflow@backstride.local>"
-        message["To"] = to
-        message.set_content(
-            f"{summary}\n\nError: {error}\n\nSee the task log in the Airflow UI (DAG {dag_id}, run {run_id}).\n"
+        _email_operator(
+            context, summary, f"Error: {error}\n\nSee the task log in the Airflow UI (DAG {dag_id}, run {run_id})."
         )
-        transport = SmtpTransport(SmtpConfig.from_airflow_connection(conn))
-        try:
-            transport.send(message)
-        finally:
-            transport.close()
     except Exception as err:  # a failing alert must not hide the original failure
         log.warning("could not email the operator: %s", type(err).__name__)
+
+
+def _email_operator(context: dict[str, Any], summary: str, details: str) -> None:
+    """Send the alert with `SmtpNotifier`, or do nothing without an operator address or `smtp_default`."""
+    from airflow.sdk import Variable
+
+    to = Variable.get(OPERATOR_EMAIL_VARIABLE, default=None) or os.environ.get("BACKSTRIDE_OPERATOR_EMAIL")
+    conn = _connection(SMTP_CONN_ID)
+    if not to or conn is None:
+        return
+    import html
+
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from pipeline.tokens import redact
+
+    secrets = _secret_values(conn)
+    body = html.escape(redact(summary + "\n\n" + details, secrets))
+    notifier = SmtpNotifier(
+        to=to,
+        from_email=(conn.extra_dejson or {}).get("from_email") or ALERT_FROM,
+        subject=redact(summary, secrets),
+        html_content=f"<pre>{body}</pre>",
+        smtp_conn_id=SMTP_CONN_ID,
+    )
+    notifier.notify(context)  # notify(), not __call__: no Jinja rendering of the error text
+
+
+def _secret_values(smtp: Any) -> list[str]:
+    """What an alert must never show: the connections' passwords and the athletes' tokens."""
+    from pipeline.tokens import known_secrets
+
+    strava = _connection(STRAVA_CONN_ID)
+    secrets = [p for p in (getattr(strava, "password", None), smtp.password) if p]
+    try:
+        secrets += known_secrets(backstride_settings())
+    except Exception as err:  # unreadable settings: still hide the connections' passwords
+        log.warning("could not read the athletes' tokens to redact the alert: %s", type(err).__name__)
+    return secrets
 
 
 DEFAULT_ARGS: dict[str, Any] = {
