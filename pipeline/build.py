@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pipeline.config import Settings
@@ -32,10 +32,12 @@ class BuildResult:
 
 def run_build(settings: Settings, as_of: date | None = None) -> BuildResult:
     """Validate and merge what sync landed, then rebuild every model, under one write lock."""
+    from pipeline.build_log import record_build
     from pipeline.loading import merge_frame
     from pipeline.models import build_models
     from pipeline.validation import retry_quarantine
 
+    started_at = datetime.now(UTC)
     with writer(settings) as con:
         ingest = ingest_pending(con)
         # rows held back only because a related row was missing (splits waiting for their
@@ -43,4 +45,5 @@ def run_build(settings: Settings, as_of: date | None = None) -> BuildResult:
         released = retry_quarantine(con, merge_frame)
         ingest.released = sum(released.values())
         models = build_models(con, as_of=as_of)
+        record_build(con, started_at, models.as_of, len(models.models), batches_ingested=ingest.batches)
     return BuildResult(ingest, models)
