@@ -33,7 +33,6 @@ from pipeline.thresholds import (
 from pipeline.transaction import transaction
 
 __all__ = [  # the runner, and the threshold names that were defined here before pipeline.thresholds
-    "OVERRIDES_DDL",
     "SQL_DIR",
     "UNIT_RANGES",
     "BuildReport",
@@ -57,15 +56,6 @@ __all__ = [  # the runner, and the threshold names that were defined here before
 LAYERS = ("staging", "intermediate", "marts")
 DEFAULT_MATERIALIZATION = {"staging": "view", "intermediate": "view", "marts": "table"}
 
-# Tables the runner owns besides the models: seeds are replaced, overrides never touched.
-OVERRIDES_DDL = """
-create table if not exists rule_threshold_overrides (
-    athlete_id bigint not null,
-    rule_id    varchar not null,
-    param      varchar not null,
-    value      double not null,
-    primary key (athlete_id, rule_id, param)
-)"""
 SEED_TYPES: dict[str, dict[str, str]] = {
     "rule_thresholds": {
         "rule_id": "VARCHAR",
@@ -163,13 +153,12 @@ def build_order(models: dict[str, Model]) -> list[str]:
 
 
 def load_seeds(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Replace each seed table from its CSV and create the overrides table if missing."""
+    """Replace each seed table from its CSV (the overrides table belongs to the migrations)."""
     seeds = []
     for path in sorted((sql_dir / "seeds").glob("*.csv")):
         name = path.stem.lower()
         _load_csv(con, name, path, SEED_TYPES.get(name))
         seeds.append(name)
-    con.execute(OVERRIDES_DDL)
     _create_word_macros(con)
     return seeds
 

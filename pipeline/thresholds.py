@@ -83,9 +83,6 @@ def set_override(con: duckdb.DuckDBPyConnection, athlete_id: int, rule_id: str, 
     """
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise ThresholdValueError(f"{rule_id}.{param} must be a finite number, not {value!r}")
-    from pipeline.models import OVERRIDES_DDL  # imported here: pipeline.models re-exports this module
-
-    con.execute(OVERRIDES_DDL)
     con.execute(
         "insert or replace into rule_threshold_overrides values (?, ?, ?, ?)", [athlete_id, rule_id, param, value]
     )
@@ -115,7 +112,6 @@ def remove_override(settings: Settings, athlete_id: int, rule_id: str, param: st
     KeyError for a parameter the catalogue does not have (an override left from an older
     catalogue is still removed). Without a warehouse nothing is created.
     """
-    from pipeline.models import OVERRIDES_DDL
     from pipeline.warehouse import writer
 
     if not settings.warehouse_path.exists():
@@ -123,7 +119,6 @@ def remove_override(settings: Settings, athlete_id: int, rule_id: str, param: st
             raise _unknown_threshold(seed_params(), rule_id, param)
         return False
     with writer(settings) as con:
-        con.execute(OVERRIDES_DDL)
         found = con.execute(
             "delete from rule_threshold_overrides where athlete_id = ? and rule_id = ? and param = ? returning 1",
             [athlete_id, rule_id, param],

@@ -50,16 +50,6 @@ VALIDATED_TABLES: tuple[str, ...] = ("athletes", "gear", "activities", "splits",
 DEFAULT_SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 LEVELS = ("schema", "batch", "row")
 
-# Columns this module adds to the lead's tables (additive, idempotent).
-_EXTRA_COLUMNS = (
-    # A newer version of the same record arrived in this batch: the old quarantined one is
-    # no longer a candidate for release (releasing it would overwrite newer data). Such rows
-    # also get released_at (no longer held back), so `released_at is null` alone means open.
-    "alter table quarantine add column if not exists superseded_by varchar",
-    # Why a run failed at batch level, so `validate --report` can show it.
-    "alter table validation_runs add column if not exists message varchar",
-)
-
 
 class BatchValidationError(RuntimeError):
     """The batch as a whole is unusable (schema drift, a broken suite); names suite and expectation."""
@@ -368,12 +358,6 @@ def check_frame(
 # --- warehouse writes ------------------------------------------------------------------------
 
 
-def ensure_validation_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """Add this module's extra columns to `quarantine` and `validation_runs` (idempotent)."""
-    for ddl in _EXTRA_COLUMNS:
-        con.execute(ddl)
-
-
 def _key_sql(suite: Suite) -> str:
     """SQL for a row's primary key as text (`r` is the row), e.g. '123' or '123:4'."""
     return " || ':' || ".join(f"coalesce(cast(r.\"{k}\" as varchar), 'null')" for k in suite.key_columns)
@@ -510,7 +494,6 @@ def validate_frames(
     unknown = set(frames) - set(VALIDATED_TABLES)
     if unknown:
         raise BatchValidationError(f"no suite for table(s) {', '.join(sorted(unknown))}")
-    ensure_validation_columns(con)
     _engine()  # the one-off import is not part of any run's duration
     passing: dict[str, pd.DataFrame] = {}
     batch_frames: dict[str, pd.DataFrame] = {}  # view name (new_gear, held_gear, ...) -> rows
@@ -578,7 +561,6 @@ def retry_quarantine(
     Tables go in validation order and each table's released rows are merged before the next
     table is checked, so a released activity can release its splits in the same retry.
     """
-    ensure_validation_columns(con)
     _engine()
     retry_id = "retry-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     released: dict[str, int] = {}

@@ -11,25 +11,7 @@ from pipeline.config import Settings
 from pipeline.webhooks.events import WebhookEvent
 
 if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
-
-WEBHOOK_EVENTS_DDL = """
-    create table if not exists webhook_events (
-        dedupe_key      varchar primary key,   -- sha256 of object_type, object_id, aspect_type, event_time, updates
-        athlete_id      bigint not null,       -- owner_id: athlete removal deletes these rows too
-        object_type     varchar not null,      -- activity | athlete
-        object_id       bigint not null,
-        aspect_type     varchar not null,      -- create | update | delete
-        event_time      bigint not null,       -- epoch s, as Strava sent it
-        updates         json,
-        subscription_id bigint,
-        outcome         varchar not null,      -- fetched | queued | needs_reauth | deleted | superseded | ignored
-        processed_at    timestamptz not null default now()
-    )"""
-
-
-def ensure_events_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(WEBHOOK_EVENTS_DDL)
+    pass
 
 
 def known_state(settings: Settings, events: list[WebhookEvent]) -> tuple[set[str], set[int], set[int]]:
@@ -39,7 +21,6 @@ def known_state(settings: Settings, events: list[WebhookEvent]) -> tuple[set[str
     keys = [e.dedupe_key for e in events]
     activity_ids = [e.object_id for e in events if e.object_type == "activity"]
     with writer(settings, publish=False) as con:
-        ensure_events_table(con)
         done = {
             r[0]
             for r in con.execute(
@@ -70,7 +51,6 @@ def record_outcomes(settings: Settings, rows: list[tuple[WebhookEvent, str]]) ->
     from pipeline.warehouse import writer
 
     with writer(settings) as con:
-        ensure_events_table(con)
         con.executemany(
             """insert into webhook_events (dedupe_key, athlete_id, object_type, object_id, aspect_type,
                    event_time, updates, subscription_id, outcome)
