@@ -124,11 +124,14 @@ def _check_applied(applied: dict[int, tuple[str, str]], migrations: list[Migrati
 def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     """Run one file and record it, in one transaction (a failure rolls both back)."""
     try:
+        if migration.version == 1:
+            # Each added column commits on its own: DuckDB cannot add a NOT NULL constraint to a
+            # column added earlier in the same transaction. Additive and checked, so a run cut
+            # short is completed by the next one.
+            _complete_baseline(con, migration)
         with transaction(con):
             con.execute(VERSION_DDL)
             con.execute(migration.sql)
-            if migration.version == 1:
-                _complete_baseline(con, migration)
             con.execute(
                 "insert into schema_version (version, name, checksum) values (?, ?, ?)",
                 [migration.version, migration.name, migration.checksum],
@@ -151,8 +154,11 @@ def _complete_baseline(con: duckdb.DuckDBPyConnection, baseline: Migration) -> N
     finally:
         scratch.close()
     present = _columns(con)
+    tables = {table for table, _ in present}
     for (table, column), (sql_type, default, nullable) in expected.items():
         found = present.get((table, column))
+        if table not in tables:
+            continue  # created whole by the baseline itself
         if found is None:
             _add_column(con, table, column, sql_type, default, nullable)
         elif found[0] != sql_type:
