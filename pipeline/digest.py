@@ -191,7 +191,7 @@ RULE_TEXT: dict[str, RuleText] = {
     "posture.cadence": RuleText(
         "low cadence",
         "In a lab study (Heiderscheit et al., 2011), raising cadence by 5% lowered knee load and 10% also hip "
-        "load. It has not been shown to prevent injury; if you try it, go up 5-10% gradually.",
+        "load. It has not been shown to prevent injury; if you try it, raise it gradually.",
     ),
     "posture.form_fading": RuleText(
         "form fading late in long runs",

@@ -3,7 +3,8 @@
 -- columns: athlete_id, week_start, rule_id, severity, message, metrics (see risk_flags)
 -- Rule: the week's moving-time-weighted steps per minute (Strava cadence x 2) below
 --   cadence_watch_spm (160): watch, suggesting +cadence_suggest_low to +cadence_suggest_high
---   (5-10%).
+--   (5-10% in the seed). The message's percentages come from the same parameters (the
+--   athlete's override, else the seed), so the email never says a figure the rule did not use.
 -- materialized: view
 with fired as (
     select
@@ -12,6 +13,8 @@ with fired as (
         int_week_activity.steps_per_min,
         int_week_activity.cadence_runs,
         int_params.cadence_watch_spm,
+        round(int_params.cadence_suggest_low * 100, 1) as suggest_low_pct,
+        round(int_params.cadence_suggest_high * 100, 1) as suggest_high_pct,
         int_week_activity.steps_per_min * (1 + int_params.cadence_suggest_low) as suggest_low_spm,
         int_week_activity.steps_per_min * (1 + int_params.cadence_suggest_high) as suggest_high_spm
     from int_week_activity
@@ -25,9 +28,11 @@ select
     'posture.cadence' as rule_id,
     'watch' as severity,
     format(
-        'Your runs this week averaged {:.0f} steps per minute. In lab studies, raising cadence by 5-10% '
+        'Your runs this week averaged {:.0f} steps per minute. In lab studies, raising cadence by {:g}-{:g}% '
         || '(to about {:.0f}-{:.0f}) lowered the load on knees and hips; the evidence is limited.',
         steps_per_min,
+        suggest_low_pct,
+        suggest_high_pct,
         suggest_low_spm,
         suggest_high_spm
     ) as message,
