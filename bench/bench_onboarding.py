@@ -39,11 +39,14 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.athletes import register_athlete
 from pipeline.config import load_settings
 from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, synthetic_world
 from pipeline.strava_stub.server import StubServer
-from pipeline.sync import PAGE_SIZE, register_athlete, sync_all, urgent_start
+from pipeline.sync.fetch import PAGE_SIZE
+from pipeline.sync.plan import urgent_start
+from pipeline.sync.run import sync_all
 
 WINDOW_S = 900
 SHORT_LIMIT, DAILY_LIMIT = 100, 1000

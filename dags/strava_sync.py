@@ -45,7 +45,7 @@ def strava_sync() -> None:
         from airflow.sdk.exceptions import AirflowSkipException
         from backstride_common import backstride_settings, owners_from_events
 
-        from pipeline.sync import sync_all
+        from pipeline.sync.run import sync_all
         from pipeline.webhooks import athletes_needing_sync
 
         settings = backstride_settings()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.athletes import register_athlete
 from pipeline.config import Settings, load_settings
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, World
 from pipeline.strava_stub.server import StubServer
-from pipeline.sync import register_athlete
 
 TYPED = ("activities", "splits", "gear", "stream_features", "athletes")
 

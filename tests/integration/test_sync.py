@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 from sync_support import count, register_all, settings_for, snapshot
 
+from pipeline.athletes import remove_athlete
 from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import World, synthetic_world
-from pipeline.sync import fetch_activity, remove_athlete, sync_all
+from pipeline.sync.events import fetch_activity
+from pipeline.sync.run import sync_all
 from pipeline.tokens import load_tokens
 
 

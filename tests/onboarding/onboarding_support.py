@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.strava_stub.demo_data import World
-from pipeline.sync import urgent_start
+from pipeline.sync.plan import urgent_start
 
 WINDOW_S = 900  # Strava's 15-minute rate-limit window
 

@@ -18,7 +18,7 @@ from sync_support import count, register_all, settings_for
 
 from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import synthetic_world
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 from pipeline.warehouse import writer
 
 GEAR = "GET /api/v3/gear/{id}"

@@ -78,7 +78,7 @@ def recorded_run(tmp_path_factory: pytest.TempPathFactory, corpus, now) -> Itera
 
     from pipeline.build import run_build
     from pipeline.digest import send_digests
-    from pipeline.sync import sync_all
+    from pipeline.sync.run import sync_all
 
     world, server = start_world(corpus, now, short_limit=100_000, daily_limit=1_000_000)
     try:

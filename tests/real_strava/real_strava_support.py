@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 
+from pipeline.athletes import register_athlete
 from pipeline.strava_stub.recorded import RECORDED_EMAIL, RECORDED_TIMEZONE, RecordedWorld, recorded_world
 from pipeline.strava_stub.server import StubServer
-from pipeline.sync import register_athlete
 
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

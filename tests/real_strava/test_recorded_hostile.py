@@ -17,7 +17,7 @@ from sync_support import settings_for
 
 from pipeline.build import run_build
 from pipeline.strava_stub.recorded import FAKE_ID, redate
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sync_support import settings_for, snapshot
 
 from pipeline.build import run_build
 from pipeline.strava_stub.recorded import inject_recorded_429
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 
 COMPARED = ("activities", "splits", "gear", "stream_features")
 MAX_SYNCS = 8

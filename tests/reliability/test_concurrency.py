@@ -12,7 +12,7 @@ from sync_support import register_all, settings_for, snapshot
 
 from pipeline.query import run_query
 from pipeline.strava_stub.demo_data import synthetic_world
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 
 pytestmark = pytest.mark.slow
 

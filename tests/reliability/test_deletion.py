@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sync_support import register_all, settings_for
 
+from pipeline.athletes import remove_athlete
 from pipeline.build import run_build
 from pipeline.digest import send_digests
 from pipeline.strava_stub.demo_data import synthetic_world
-from pipeline.sync import remove_athlete, sync_all
+from pipeline.sync.run import sync_all
 from pipeline.tokens import load_tokens
 from pipeline.webhooks import WEBHOOK_PATH, create_app, process_inbox, save_subscription_id
 

@@ -15,7 +15,7 @@ from sync_support import register_all, settings_for
 from pipeline.build import run_build
 from pipeline.digest import last_complete_week, send_digests
 from pipeline.strava_stub.demo_data import synthetic_world
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import pytest
 from sync_support import count, register_all, settings_for, snapshot
 
 from pipeline.strava_stub.demo_data import synthetic_world
-from pipeline.sync import sync_all
+from pipeline.sync.run import sync_all
 
 FAULTS = {
     "random_5xx_10_percent": dict(kind="status", status=502, probability=0.1, count=None, seed=3),
