@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loopback_support import Mailbox, free_port, running_smtp
+from loopback_support import Mailbox, running_smtp, running_uvicorn
 
 from pipeline.config import Settings, load_settings
 
@@ -29,27 +28,6 @@ VERIFY_TOKEN = "e2e-verify-token"
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     with running_smtp() as server:
         yield server.mailbox, server.port
-
-
-@contextmanager
-def uvicorn_thread(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on a free port in a thread; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclasses.dataclass
@@ -127,7 +105,7 @@ def receiver(stack: Stack) -> Iterator[str]:
     """The webhook receiver, subscribed on the stub through stravalib (the stub checks the handshake)."""
     from pipeline.webhooks import WEBHOOK_PATH, create_app, subscribe, unsubscribe
 
-    with uvicorn_thread(create_app(stack.settings, env={})) as url:
+    with running_uvicorn(create_app(stack.settings, env={})) as url:
         sub = subscribe(stack.settings, url + WEBHOOK_PATH)
         try:
             yield url

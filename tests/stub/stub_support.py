@@ -6,10 +6,13 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
+from loopback_support import JsonHandler, running_http
 from stravalib import Client
 
 from pipeline.strava_stub import StubServer, World
@@ -192,49 +195,30 @@ class CallbackServer:
     verify token matches (if `echo`) and records the events POSTed to it."""
 
     def __init__(self, verify_token: str = "s3cret-verify", echo: bool = True) -> None:
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlsplit
-
         self.events: list[dict[str, Any]] = []
         self.validations: list[dict[str, str]] = []
+        self.url = ""
+        self._servers = ExitStack()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 receiver.validations.append(query)
                 if echo and query.get("hub.verify_token") == verify_token:
-                    self._answer(200, {"hub.challenge": query.get("hub.challenge", "")})
+                    self.send_json(200, {"hub.challenge": query.get("hub.challenge", "")})
                 else:
-                    self._answer(403, {"error": "verify token mismatch"})
+                    self.send_json(403, {"error": "verify token mismatch"})
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                receiver.events.append(json.loads(self.rfile.read(length)))
-                self._answer(200, {})
+                receiver.events.append(self.read_json())
+                self.send_json(200, {})
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/webhook"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._handler = Handler
 
     def __enter__(self) -> CallbackServer:
-        self._thread.start()
+        self.url = self._servers.enter_context(running_http(self._handler)) + "/webhook"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._servers.close()

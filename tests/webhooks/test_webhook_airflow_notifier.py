@@ -3,14 +3,12 @@ after a failure, gives a burst up after three attempts, and `stop()` cuts a back
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from loopback_support import JsonHandler, running_http
 from webhook_support import event
 
 from pipeline.webhooks.airflow import SEND_ATTEMPTS, AirflowApi, AirflowNotifier
@@ -18,7 +16,7 @@ from pipeline.webhooks.assets import WEBHOOK_ASSET_NAME
 from pipeline.webhooks.events import parse_event
 
 
-class FlakyAirflow(BaseHTTPRequestHandler):
+class FlakyAirflow(JsonHandler):
     """Airflow's token, asset and asset-event endpoints; the first `fail_events` event posts get a 503."""
 
     fail_events: ClassVar[int] = 0
@@ -26,43 +24,29 @@ class FlakyAirflow(BaseHTTPRequestHandler):
     recorded: ClassVar[list[dict]] = []
     token_requests: ClassVar[int] = 0
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _json(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        body = self.read_json()
         cls = type(self)
         if self.path == "/auth/token":
             cls.token_requests += 1
-            return self._json(201, {"access_token": "jwt"})
+            return self.send_json(201, {"access_token": "jwt"})
         cls.event_posts.append(time.monotonic())
         if len(cls.event_posts) <= cls.fail_events:
-            return self._json(503, {})
+            return self.send_json(503, {})
         cls.recorded.append(body)
-        return self._json(200, {"id": len(cls.recorded)})
+        return self.send_json(200, {"id": len(cls.recorded)})
 
     def do_GET(self) -> None:
-        self._json(200, {"assets": [{"id": 3, "name": WEBHOOK_ASSET_NAME}]})
+        self.send_json(200, {"assets": [{"id": 3, "name": WEBHOOK_ASSET_NAME}]})
 
 
 @pytest.fixture
 def airflow() -> Iterator[type[FlakyAirflow]]:
     FlakyAirflow.fail_events, FlakyAirflow.event_posts, FlakyAirflow.recorded = 0, [], []
     FlakyAirflow.token_requests = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyAirflow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FlakyAirflow.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    yield FlakyAirflow
-    server.shutdown()
+    with running_http(FlakyAirflow) as url:
+        FlakyAirflow.url = url  # type: ignore[attr-defined]
+        yield FlakyAirflow
 
 
 def notifier_for(airflow: type[FlakyAirflow], retry_base_s: float) -> AirflowNotifier:

@@ -8,17 +8,15 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
-import uvicorn
-from loopback_support import free_port
+from loopback_support import JsonHandler, free_port, running_http, running_uvicorn
 from webhook_support import event
 
 from pipeline.config import Settings
@@ -32,24 +30,9 @@ BUDGET_S = 2.0  # Strava wants the answer within 2 s
 
 @pytest.fixture
 def serve(settings: Settings) -> Iterator:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app) -> str:
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """`serve(app)` runs the app under uvicorn until the test ends and returns its base URL."""
+    with ExitStack() as servers:
+        yield lambda app: servers.enter_context(running_uvicorn(app, start_timeout_s=10))
 
 
 async def post_burst(url: str, bodies: list[dict], concurrency: int = 50) -> list[tuple[int, float]]:
@@ -157,52 +140,38 @@ def test_the_receiver_answers_the_handshake_in_process(serve, settings: Settings
     assert httpx.get(url + WEBHOOK_PATH, params=params).json() == {"hub.challenge": "c-1"}
 
 
-class FakeAirflow(BaseHTTPRequestHandler):
+class FakeAirflow(JsonHandler):
     """Airflow's REST endpoints the receiver uses: token, asset lookup, asset events."""
 
     asset_events: ClassVar[list[dict]] = []
     token_requests: ClassVar[int] = 0
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _json(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _authorised(self) -> bool:
         return self.headers.get("Authorization") == "Bearer jwt-1"
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        body = self.read_json()
         if self.path == "/auth/token":
             type(self).token_requests += 1
             ok = body == {"username": "admin", "password": "pw"}
-            return self._json(201 if ok else 401, {"access_token": "jwt-1"} if ok else {})
+            return self.send_json(201 if ok else 401, {"access_token": "jwt-1"} if ok else {})
         if self.path == "/api/v2/assets/events" and self._authorised():
             type(self).asset_events.append(body)
-            return self._json(200, {"id": len(self.asset_events)})
-        return self._json(401, {})
+            return self.send_json(200, {"id": len(self.asset_events)})
+        return self.send_json(401, {})
 
     def do_GET(self) -> None:
         if self.path.startswith("/api/v2/assets?") and self._authorised():
-            return self._json(200, {"assets": [{"id": 3, "name": WEBHOOK_ASSET_NAME}], "total_entries": 1})
-        return self._json(401, {})
+            return self.send_json(200, {"assets": [{"id": 3, "name": WEBHOOK_ASSET_NAME}], "total_entries": 1})
+        return self.send_json(401, {})
 
 
 @pytest.fixture
 def fake_airflow() -> Iterator[str]:
     FakeAirflow.asset_events = []
     FakeAirflow.token_requests = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAirflow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with running_http(FakeAirflow) as url:
+        yield url
 
 
 def wait_for(predicate, timeout_s: float = 10.0) -> None:
