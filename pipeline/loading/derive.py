@@ -1,7 +1,8 @@
 """Deriving typed rows from landed payloads, with DuckDB's JSON functions (sql/derive/*.sql).
 
 Bulk SQL, no Python row loops except for stream summaries. Every query reads the temp table
-`pending_batches`; the activity queries also read the temp table `activity_items`.
+`pending_batches`; the activity queries also read the temp table `activity_items`, the athlete
+and gear queries the temp table `newest_profiles`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> None:
     con.executemany("insert into pending_batches values (?)", [[b] for b in batch_ids])
     con.execute(sql_query("derive/json_readers"))
     con.execute(f"create or replace temp table activity_items as {sql_query('derive/activity_items')}")
+    con.execute(f"create or replace temp table newest_profiles as {sql_query('derive/newest_profiles')}")
 
 
 def derive_frames(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> dict[str, pd.DataFrame]:

@@ -3,16 +3,6 @@
 with touched as (
     select distinct athlete_id from landing
     where batch_id in (select pb.batch_id from pending_batches as pb) and endpoint = 'athlete'
-),
-
-profile as (
-    select
-        l.athlete_id,
-        l.payload,
-        l.fetched_at,
-        row_number() over (partition by l.athlete_id order by l.landing_id desc) as newest
-    from landing as l inner join touched on l.athlete_id = touched.athlete_id
-    where l.endpoint = 'athlete' and l.payload is not null
 )
 
 select
@@ -28,5 +18,6 @@ select
     a.needs_reauth,
     a.registered_at,
     p.fetched_at as profile_updated_at
-from profile as p inner join athletes as a on p.athlete_id = a.athlete_id
-where p.newest = 1
+from newest_profiles as p
+inner join touched on p.athlete_id = touched.athlete_id
+inner join athletes as a on p.athlete_id = a.athlete_id

@@ -6,23 +6,12 @@ with touched_athletes as (
         batch_id in (select pb.batch_id from pending_batches as pb) and endpoint in ('athlete', 'gear', 'gear_missing')
 ),
 
-profile as (
-    select
-        l.athlete_id,
-        l.landing_id,
-        l.payload,
-        row_number() over (partition by l.athlete_id order by l.landing_id desc) as newest
-    from landing as l inner join touched_athletes on l.athlete_id = touched_athletes.athlete_id
-    where l.endpoint = 'athlete' and l.payload is not null
-),
-
 shoes as (
     select
-        athlete_id,
-        landing_id,
-        unnest(coalesce(try_cast(payload -> '$.shoes[*]' as json[]), []::json[])) as g
-    from profile
-    where newest = 1
+        p.athlete_id,
+        p.landing_id,
+        unnest(coalesce(try_cast(p.payload -> '$.shoes[*]' as json[]), []::json[])) as g
+    from newest_profiles as p inner join touched_athletes on p.athlete_id = touched_athletes.athlete_id
 ),
 
 shoe_rows as (
