@@ -39,16 +39,19 @@ UNIT_RANGES: dict[str, tuple[float, bool, float, bool, str]] = {
 }
 
 
+def _seed_rows(sql_dir: Path) -> list[dict[str, str]]:
+    with (sql_dir / "seeds" / "rule_thresholds.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def seed_params(sql_dir: Path = SQL_DIR) -> dict[tuple[str, str], float]:
     """Every (rule_id, param) of the rule_thresholds seed with its default value."""
-    with (sql_dir / "seeds" / "rule_thresholds.csv").open(newline="") as f:
-        return {(row["rule_id"], row["param"]): float(row["value"]) for row in csv.DictReader(f)}
+    return {(row["rule_id"], row["param"]): float(row["value"]) for row in _seed_rows(sql_dir)}
 
 
 def seed_units(sql_dir: Path = SQL_DIR) -> dict[tuple[str, str], str]:
     """Every (rule_id, param) of the rule_thresholds seed with its unit."""
-    with (sql_dir / "seeds" / "rule_thresholds.csv").open(newline="") as f:
-        return {(row["rule_id"], row["param"]): row["unit"] for row in csv.DictReader(f)}
+    return {(row["rule_id"], row["param"]): row["unit"] for row in _seed_rows(sql_dir)}
 
 
 def _unknown_threshold(defaults: dict[tuple[str, str], float], rule_id: str, param: str) -> KeyError:

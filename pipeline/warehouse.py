@@ -41,7 +41,6 @@ INGEST_TABLES: tuple[str, ...] = (
     "validation_runs",
     "digest_log",
 )
-SCHEMA = INGEST_TABLES  # the old name, until pipeline.loading imports INGEST_TABLES
 
 
 class WarehouseBusy(LockBusy):

@@ -23,17 +23,29 @@ def athletes_add(
     timezone: Annotated[Optional[str], typer.Option(help="IANA zone, e.g. Europe/London (default: Strava's).")] = None,
 ) -> None:
     """Register an athlete: refresh the token, read the profile and shoes, save the tokens."""
-    from pipeline.strava_client import StravaError
-    from pipeline.sync import register_athlete
+    add_athlete("--refresh-token", refresh_token, email, timezone)
 
-    check_text("--refresh-token", refresh_token)
+
+def add_athlete(secret_label: str, secret: str, email: str, timezone: str | None, *, is_code: bool = False) -> None:
+    """Check the options, register the athlete and say who was added; a Strava refusal ends the command.
+
+    `secret` is a refresh token, or with `is_code` an OAuth authorisation code traded for tokens first.
+    """
+    from pipeline.athletes import register_athlete
+    from pipeline.strava_client import StravaError, exchange_code
+
+    check_text(secret_label, secret)
     check_email(email)
     check_timezone(timezone)
+    s = settings()
     try:
-        athlete_id, name = register_athlete(settings(), refresh_token, email, timezone)
+        tokens = exchange_code(s, secret)[0] if is_code else None
+        refresh_token = tokens.refresh_token if tokens else secret
+        athlete_id, name = register_athlete(s, refresh_token, email, timezone, tokens=tokens)
     except StravaError as e:
         fail(str(e))
-    out.print(f"added athlete {athlete_id} ({name})", markup=False, highlight=False)
+    next_step = f"; run `backstride sync --athlete {athlete_id}` next" if is_code else ""
+    out.print(f"added athlete {athlete_id} ({name}){next_step}", markup=False, highlight=False)
 
 
 @athletes_app.command("list")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.app import fail, out, settings
-from pipeline.cli.checks import check_email, check_http_url, check_text, check_timezone
+from pipeline.cli.athletes import add_athlete
+from pipeline.cli.checks import check_http_url
 
 auth_app = typer.Typer(help="Connect a runner's Strava account (OAuth).", no_args_is_help=True)
 
@@ -39,20 +40,4 @@ def auth_exchange(
     timezone: Annotated[Optional[str], typer.Option(help="IANA zone, e.g. Europe/London (default: Strava's).")] = None,
 ) -> None:
     """Trade an authorisation code for tokens and add the athlete."""
-    from pipeline.strava_client import StravaError, exchange_code
-    from pipeline.sync import register_athlete
-
-    check_text("CODE", code)
-    check_email(email)
-    check_timezone(timezone)
-    s = settings()
-    try:
-        tokens, _ = exchange_code(s, code)
-        athlete_id, name = register_athlete(s, tokens.refresh_token, email, timezone, tokens=tokens)
-    except StravaError as e:
-        fail(str(e))
-    out.print(
-        f"added athlete {athlete_id} ({name}); run `backstride sync --athlete {athlete_id}` next",
-        markup=False,
-        highlight=False,
-    )
+    add_athlete("CODE", code, email, timezone, is_code=True)
