@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -56,3 +57,12 @@ def settings_for(home: Path, server: StubServer, **overrides: object) -> Setting
 
 def register_all(settings: Settings, world: World) -> list[int]:
     return [register_athlete(settings, a.refresh_token, a.email, a.timezone)[0] for a in world.athletes.values()]
+
+
+def registered_on_stub(
+    home: Path, start_stub: Callable[..., StubServer], world: World, **overrides: object
+) -> tuple[StubServer, Settings, list[int]]:
+    """The stub serving `world`, settings pointing at it, and every athlete of the world registered."""
+    server = start_stub(world)
+    settings = settings_for(home, server, **overrides)
+    return server, settings, register_all(settings, world)

@@ -8,7 +8,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import duckdb
-from sync_support import count, register_all, settings_for, snapshot
+from sync_support import count, register_all, registered_on_stub, settings_for, snapshot
 
 from pipeline.athletes import remove_athlete
 from pipeline.loading import RUN_TYPES
@@ -29,9 +29,7 @@ def runs_in_window(world: World, weeks: int) -> int:
 
 
 def test_full_sync_fills_typed_tables_from_every_activity(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=2)
-    register_all(s, small_world)
+    _server, s, _ = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=2)
 
     [result] = sync_all(s)
 
@@ -47,9 +45,7 @@ def test_full_sync_fills_typed_tables_from_every_activity(tmp_path, start_stub, 
 
 def test_new_athlete_costs_list_pages_plus_two_requests_per_recent_run(tmp_path, start_stub):
     world = synthetic_world(1, 450)
-    server = start_stub(world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    register_all(s, world)
+    server, s, _ = registered_on_stub(tmp_path, start_stub, world, lookback_weeks=1)
     server.reset_stats()
 
     sync_all(s)
@@ -64,9 +60,7 @@ def test_new_athlete_costs_list_pages_plus_two_requests_per_recent_run(tmp_path,
 
 
 def test_athlete_with_nothing_new_costs_one_request_and_changes_nothing(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=2)
-    register_all(s, small_world)
+    server, s, _ = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=2)
     sync_all(s)
     before = snapshot(s)
     server.reset_stats()
@@ -82,9 +76,7 @@ def test_athlete_with_nothing_new_costs_one_request_and_changes_nothing(tmp_path
 
 
 def test_expired_access_token_is_refreshed_and_newest_refresh_token_saved(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    [athlete_id] = register_all(s, small_world)
+    server, s, [athlete_id] = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=1)
     old = load_tokens(s, athlete_id)
     server.expire_access_tokens()
 
@@ -124,9 +116,7 @@ def test_spent_rate_limit_defers_and_next_run_resumes_to_the_same_tables(tmp_pat
 
 def test_429_in_the_middle_of_paging_resumes_from_that_page(tmp_path, start_stub):
     world = synthetic_world(1, 450)
-    server = start_stub(world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    register_all(s, world)
+    server, s, _ = registered_on_stub(tmp_path, start_stub, world, lookback_weeks=1)
     server.inject("rate_limit", after=1, count=1, path="/athlete/activities")
 
     [first] = sync_all(s)
@@ -141,9 +131,7 @@ def test_429_in_the_middle_of_paging_resumes_from_that_page(tmp_path, start_stub
 
 
 def test_server_errors_and_slow_answers_are_retried(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=1, http_timeout_s=0.5)
-    register_all(s, small_world)
+    server, s, _ = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=1, http_timeout_s=0.5)
     server.inject("status", status=503, count=2)
     server.inject("slow", delay_s=1.5, count=1, path=r"/activities/\d+$")
 
@@ -154,9 +142,7 @@ def test_server_errors_and_slow_answers_are_retried(tmp_path, start_stub, small_
 
 
 def test_malformed_body_is_landed_logged_and_the_rest_loads(tmp_path, start_stub, small_world, caplog):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    register_all(s, small_world)
+    server, s, _ = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=1)
     server.inject("malformed", count=1, path=r"/activities/\d+$")
 
     [result] = sync_all(s)
@@ -175,9 +161,7 @@ def test_malformed_body_is_landed_logged_and_the_rest_loads(tmp_path, start_stub
 
 
 def test_edited_activity_replaces_the_old_row(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    [athlete_id] = register_all(s, small_world)
+    _server, s, [athlete_id] = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=1)
     sync_all(s)
     athlete = small_world.athlete(athlete_id)
     target = athlete.activities[-1]["id"]
@@ -194,9 +178,7 @@ def test_edited_activity_replaces_the_old_row(tmp_path, start_stub, small_world)
 
 
 def test_fetch_activity_loads_one_new_activity(tmp_path, start_stub, small_world):
-    server = start_stub(small_world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    [athlete_id] = register_all(s, small_world)
+    _server, s, [athlete_id] = registered_on_stub(tmp_path, start_stub, small_world, lookback_weeks=1)
     sync_all(s)
     new = small_world.add_activity(
         athlete_id, small_world.new_run(athlete_id, datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=2), 8.0)
@@ -211,9 +193,7 @@ def test_fetch_activity_loads_one_new_activity(tmp_path, start_stub, small_world
 
 def test_revoked_athlete_needs_reauth_and_others_still_sync(tmp_path, start_stub):
     world = synthetic_world(2, 20)
-    server = start_stub(world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    first, second = register_all(s, world)
+    server, s, (first, second) = registered_on_stub(tmp_path, start_stub, world, lookback_weeks=1)
     server.revoke(first)
     server.expire_access_tokens(first)
 
@@ -227,9 +207,7 @@ def test_revoked_athlete_needs_reauth_and_others_still_sync(tmp_path, start_stub
 
 def test_remove_athlete_deletes_every_row_and_the_tokens(tmp_path, start_stub):
     world = synthetic_world(2, 15)
-    server = start_stub(world)
-    s = settings_for(tmp_path, server, lookback_weeks=1)
-    gone, kept = register_all(s, world)
+    _server, s, (gone, kept) = registered_on_stub(tmp_path, start_stub, world, lookback_weeks=1)
     sync_all(s)
 
     remove_athlete(s, gone)
