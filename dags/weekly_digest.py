@@ -19,11 +19,75 @@ sent, saying which factors it could not judge.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 from backstride_common import DEFAULT_ARGS, START_DATE, WRITER_POOL
+
+
+@task(pool=WRITER_POOL)
+def build_models() -> dict[str, Any]:
+    """
+    #### Build the models
+    Waits for a running sync to finish (the sync lock), rebuilds the models, and lists which
+    athletes were synced after their week ended. Returns the week and that split.
+    """
+    import os
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from backstride_common import backstride_settings, digest_readiness
+
+    from pipeline.build import run_build
+    from pipeline.sync import sync_lock
+    from pipeline.weekly import last_complete_week
+
+    settings = backstride_settings()
+    context = get_current_context()
+    when = context.get("logical_date") or context["dag_run"].run_after
+    week = last_complete_week(when.date()).isoformat()
+    with sync_lock(settings, wait_s=3600):
+        run_build(settings)
+        ready, waiting = digest_readiness(settings, week)
+    return {"week": week, "ready": ready, "waiting": waiting}
+
+
+@task(pool=WRITER_POOL)
+def send_digests(plan: dict[str, Any]) -> dict[str, Any]:
+    """
+    #### Send the digests
+    One email per ready athlete; already-sent weeks are skipped. Athletes not synced since
+    their week ended, or whose last sync failed or had not listed the week (held), get
+    nothing yet and the task fails without retrying (the operator is alerted): clear the run
+    once a sync has caught up. Failed emails are retried with backoff; sent ones are never
+    re-sent.
+    """
+    import datetime as dt
+
+    from airflow.sdk.exceptions import AirflowFailException
+    from backstride_common import backstride_settings, mail_transport
+
+    from pipeline import digest
+    from pipeline.weekly import week_outcome
+
+    settings = backstride_settings()
+    week = dt.date.fromisoformat(plan["week"])
+    transport = mail_transport(settings)
+    results = []
+    try:
+        for athlete_id in plan["ready"]:
+            results += digest.send_digests(settings, week=week, athlete_id=athlete_id, transport=transport).results
+    finally:
+        transport.close()
+    outcome = week_outcome(results, plan["waiting"])
+    print(f"week of {plan['week']}: {outcome.counts}")
+    for r in results:
+        if r.status == "held" or r.gaps:
+            print(r)
+    if outcome.counts["failed"]:
+        raise RuntimeError(f"{outcome.counts['failed']} digests failed; the retry sends only those")
+    if outcome.problems:
+        raise AirflowFailException("no digest sent to them yet: " + "; ".join(outcome.problems))
+    return {"week": plan["week"], **outcome.counts}
 
 
 @dag(
@@ -36,73 +100,6 @@ from backstride_common import DEFAULT_ARGS, START_DATE, WRITER_POOL
     tags=["backstride", "digest", "email"],
 )
 def weekly_digest() -> None:
-    @task(pool=WRITER_POOL)
-    def build_models() -> dict[str, Any]:
-        """
-        #### Build the models
-        Waits for a running sync to finish (the sync lock), rebuilds the models, and lists which
-        athletes were synced after their week ended. Returns the week and that split.
-        """
-        import os
-
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        from backstride_common import backstride_settings, digest_readiness
-
-        from pipeline.build import run_build
-        from pipeline.sync import sync_lock
-
-        settings = backstride_settings()
-        context = get_current_context()
-        when = context.get("logical_date") or context["dag_run"].run_after
-        day = when.date()
-        week = (day - timedelta(days=day.weekday() + 7)).isoformat()
-        with sync_lock(settings, wait_s=3600):
-            run_build(settings)
-            ready, waiting = digest_readiness(settings, week)
-        return {"week": week, "ready": ready, "waiting": waiting}
-
-    @task(pool=WRITER_POOL)
-    def send_digests(plan: dict[str, Any]) -> dict[str, Any]:
-        """
-        #### Send the digests
-        One email per ready athlete; already-sent weeks are skipped. Athletes not synced since
-        their week ended, or whose last sync failed or had not listed the week (held), get
-        nothing yet and the task fails without retrying (the operator is alerted): clear the run
-        once a sync has caught up. Failed emails are retried with backoff; sent ones are never
-        re-sent.
-        """
-        import datetime as dt
-
-        from airflow.sdk.exceptions import AirflowFailException
-        from backstride_common import backstride_settings, mail_transport
-
-        from pipeline import digest
-
-        settings = backstride_settings()
-        week = dt.date.fromisoformat(plan["week"])
-        transport = mail_transport(settings)
-        results = []
-        try:
-            for athlete_id in plan["ready"]:
-                results += digest.send_digests(settings, week=week, athlete_id=athlete_id, transport=transport).results
-        finally:
-            transport.close()
-        statuses = ("sent", "skipped_already_sent", "held", "failed")
-        counts = {s: sum(r.status == s for r in results) for s in statuses}
-        counts["waiting_for_sync"] = len(plan["waiting"])
-        print(f"week of {plan['week']}: {counts}")
-        for r in results:
-            if r.status == "held" or r.gaps:
-                print(r)
-        if counts["failed"]:
-            raise RuntimeError(f"{counts['failed']} digests failed; the retry sends only those")
-        problems = [f"athlete {r.athlete_id}: {r.reason}" for r in results if r.status == "held"]
-        if plan["waiting"]:
-            problems.insert(0, f"athletes {plan['waiting']} have not been synced since their week ended")
-        if problems:
-            raise AirflowFailException("no digest sent to them yet: " + "; ".join(problems))
-        return {"week": plan["week"], **counts}
-
     send_digests(build_models())
 
 
