@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.strava_stub import synthetic_world
-from pipeline.strava_stub.server import list_page
+from pipeline.strava_stub.paging import list_page
 
 
 @functools.cache
