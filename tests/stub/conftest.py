@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
+from stub_today import TODAY
 
 from pipeline.strava_stub import StubServer, World, build_world
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("SILENCE_TOKEN_WARNINGS", "true")
-
-# A Thursday: the last complete week is Mon 16 - Sun 22 November 2026.
-TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from conftest import TODAY
 from stub_support import api_get, bearer, stravalib_client
+from stub_today import TODAY
 
 from pipeline.strava_stub import StubServer, World, synthetic_world
 from pipeline.strava_stub.demo_data import DETAIL_ONLY_KEYS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import TODAY
+from stub_today import TODAY
 
 from pipeline.strava_stub import DEMO_CLIENT_SECRET, build_world
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import TODAY
 from stub_support import has_warmup, thirds, triggered_rules
+from stub_today import TODAY
 
 from pipeline.strava_stub import World, build_world, synthetic_world
 from pipeline.strava_stub.demo_data import FACTORS, PAIN_WORDS, RULE_IDS, RUN_SPORTS, last_complete_week

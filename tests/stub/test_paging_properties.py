@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from conftest import TODAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stub_today import TODAY
 
 from pipeline.strava_stub import synthetic_world
 from pipeline.strava_stub.paging import list_page
