@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import validation  # noqa: E402
+from pipeline.sport_types import run_sport_types  # noqa: E402
 from pipeline.warehouse import init_schema  # noqa: E402
 
 SPORTS = ["Run", "Run", "Run", "TrailRun", "VirtualRun", "Ride", "Walk", "WeightTraining", "Swim", "Yoga"]
@@ -39,7 +40,7 @@ def activities(n: int, first_id: int, seed: int) -> pd.DataFrame:
     """`n` plausible activities of 50 athletes (about 1% broken), typed like the loader's frames."""
     rng = np.random.default_rng(seed)
     sport = rng.choice(SPORTS, n)
-    is_run = np.isin(sport, ["Run", "TrailRun", "VirtualRun"])
+    is_run = np.isin(sport, run_sport_types())
     distance = np.where(sport == "WeightTraining", 0.0, rng.uniform(3_000, 25_000, n))
     moving = (distance / 1000 * rng.uniform(240, 420, n)).astype("int32")
     moving = np.where(sport == "WeightTraining", 2400, moving).astype("int32")

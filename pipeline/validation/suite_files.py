@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -162,7 +163,12 @@ def _read_json(table: str, path: Path) -> tuple[str, Any]:
 
 def _problems(error: ValidationError, data: Any) -> str:
     """Each problem as `field: message`, e.g. `expectations[3] ('distance_not_null').level: ...`."""
-    return "; ".join(f"{_field(problem['loc'], data)}: {problem['msg']}" for problem in error.errors())
+    return "; ".join(f"{_field(problem['loc'], data)}: {_message(problem['msg'])}" for problem in error.errors())
+
+
+def _message(msg: str) -> str:
+    """Pydantic's message without its Python wording ('Value error, ', 'or instance of SuiteFile')."""
+    return re.sub(r" or instance of \w+", "", msg.removeprefix("Value error, "))
 
 
 def _field(loc: tuple[int | str, ...], data: Any) -> str:
