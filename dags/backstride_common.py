@@ -179,7 +179,7 @@ def backstride_settings() -> Settings:
 
 def mail_transport(settings: Settings) -> Any:
     """SMTP through `smtp_default` when defined, else the outbox under BACKSTRIDE_HOME."""
-    from pipeline.mailer import OutboxTransport, SmtpConfig, SmtpTransport
+    from pipeline.digest.mailer import OutboxTransport, SmtpConfig, SmtpTransport
 
     conn = _connection(SMTP_CONN_ID)
     if conn is None:

@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageChops
 
-from pipeline.charts import (
+from pipeline.digest.charts import (
     CSS_WIDTH,
     OK,
     SCALE,

@@ -11,6 +11,7 @@ from conftest import WEEK, Warehouse, html_of, inline_images, smtp_settings, tex
 from PIL import Image
 
 from pipeline.digest import FACTORS, send_digests
+from pipeline.digest.wording import FALLBACK_WHY
 
 
 class Tags(HTMLParser):
@@ -215,12 +216,31 @@ def test_spike_weeks_are_marked_in_the_text_chart_and_named_in_the_alt_text(ware
     assert msg["Subject"] == "Week of 16 Nov: a steady week"  # an old spike is not this week's news
 
 
-def test_a_flag_without_a_message_still_says_why_it_matters(warehouse, home, smtp_server):
+def test_a_flag_without_a_message_says_why_in_words_and_names_its_source_with_no_figure_of_its_own(
+    warehouse, home, smtp_server
+):
+    """The reasons and numbers a runner reads come from the models' message, built from their own
+    parameters; a flag without one gets a general sentence and the rule catalogue's source."""
     one_week(warehouse)
+    warehouse.sources["shoes.rotation"] = "Malisoux et al., Scand J Med Sci Sports 2015;25:110-5"
     warehouse.flag(1, "shoes.rotation", "info", "limited", "")
     [msg] = deliver(warehouse, home, smtp_server)
 
-    assert "264 runners" in " ".join(text_of(msg).split())
+    text = " ".join(text_of(msg).split())
+    assert FALLBACK_WHY in text
+    assert "Source: Malisoux et al., Scand J Med Sci Sports 2015;25:110-5." in text
+    assert not re.search(r"\d", FALLBACK_WHY)
+
+
+def test_the_digest_wording_holds_no_threshold_of_its_own():
+    """Each rule's figures live in the rule_thresholds seed; the wording only names rules."""
+    from pipeline.digest import wording
+    from pipeline.thresholds import seed_params
+
+    seed_rules = {rule for rule, _param in seed_params() if rule != "load"}
+    assert sorted(seed_rules - set(wording.RULE_LABELS)) == []  # every rule has a name in the email
+    assert not [label for label in wording.RULE_LABELS.values() if re.search(r"\d", label)]
+    assert not hasattr(wording, "RULE_TEXT")
 
 
 def test_the_models_message_is_not_repeated_by_a_second_why(warehouse, home, smtp_server):

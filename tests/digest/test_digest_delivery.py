@@ -12,7 +12,7 @@ from conftest import WEEK, Warehouse, smtp_settings
 
 from pipeline.config import Settings
 from pipeline.digest import last_complete_week, send_digests, set_digest_enabled
-from pipeline.mailer import SmtpConfig, SmtpTransport
+from pipeline.digest.mailer import SmtpConfig, SmtpTransport
 
 
 def log_rows(settings: Settings) -> dict[int, tuple]:
@@ -317,7 +317,7 @@ def test_a_failed_resend_keeps_the_earlier_sent_record(smtp, smtp_server):
 
 def test_a_kill_between_acceptance_and_the_log_row_does_not_send_twice(warehouse, monkeypatch):
     """The gap the digest_log commit needs is covered by the journal written on acceptance."""
-    from pipeline import digest
+    from pipeline.digest import journal
 
     settings = athletes(warehouse, 1, 2)
     transport = Collecting()
@@ -325,7 +325,7 @@ def test_a_kill_between_acceptance_and_the_log_row_does_not_send_twice(warehouse
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies before the digest_log row is committed
 
-    monkeypatch.setattr(digest, "_record", killed)
+    monkeypatch.setattr(journal, "record", killed)
     with pytest.raises(KeyboardInterrupt):
         send_digests(settings, week=WEEK, transport=transport)
     assert len(transport.sent) == 1 and log_rows(settings) == {}

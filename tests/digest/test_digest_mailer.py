@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from loopback_support import Mailbox, free_port
 
-from pipeline.mailer import (
+from pipeline.digest.mailer import (
     ATHLETE_HEADER,
     WEEK_HEADER,
     DeliveryError,

@@ -54,21 +54,34 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, dic
             "select week_start, rule_id, severity from risk_flags where athlete_id = ? and severity <> 'info'",
             [steady_id],
         ).fetchall()
+        messages = con.execute(
+            "select rule_id, count(*) filter (where coalesce(trim(message), '') = '') from risk_flags group by rule_id"
+        ).fetchall()
     finally:
         con.close()
     personas = {a.persona: a for a in world.athletes.values()}
-    yield personas, fired, steady_concerns
+    yield personas, fired, steady_concerns, dict(messages)
 
 
 @pytest.mark.parametrize("factor", FACTORS)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_persona_flags_match_what_it_was_built_to_show(demo: tuple, persona: str, factor: str) -> None:
-    personas, fired, _ = demo
+    personas, fired, _, _ = demo
     expected = {r for r in personas[persona].expected["rules"] if r.startswith(factor + ".")}
     got = {r for r in fired[persona] if r.startswith(factor + ".")}
     assert got == expected
 
 
 def test_the_steady_demo_runner_has_no_watch_or_warning_in_any_week(demo: tuple) -> None:
-    _, _, steady_concerns = demo
+    _, _, steady_concerns, _ = demo
     assert steady_concerns == []
+
+
+def test_every_flag_the_models_raise_carries_its_own_message_and_a_label_in_the_digest(demo: tuple) -> None:
+    """The message (with the athlete's own numbers) is the one source of a flag's reasons."""
+    from pipeline.digest.wording import RULE_LABELS
+
+    _, _, _, empty_messages = demo
+    assert len(empty_messages) >= 10  # the demo world raises most rules in some week
+    assert {rule: n for rule, n in empty_messages.items() if n} == {}
+    assert sorted(set(empty_messages) - set(RULE_LABELS)) == []

@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pipeline.files import atomic_write
+
 # Headers that carry the digest's identity, so the outbox can name its files.
 ATHLETE_HEADER = "X-Backstride-Athlete"
 WEEK_HEADER = "X-Backstride-Week"
+# Outbox files are for the person running backstride to open, as mail spools are: owner
+# read-write, others read (a digest holds no secret; tokens never reach a message).
+OUTBOX_FILE_MODE = 0o644
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -261,29 +264,16 @@ class OutboxTransport:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             eml = folder / f"{athlete}.eml"
-            _atomic_write(eml, message.as_bytes())
+            atomic_write(eml, message.as_bytes(), mode=OUTBOX_FILE_MODE)
             preview = html_preview(message)
             if preview is not None:
-                _atomic_write(folder / f"{athlete}.html", preview.encode("utf-8"))
+                atomic_write(folder / f"{athlete}.html", preview.encode("utf-8"), mode=OUTBOX_FILE_MODE)
         except OSError as err:
             raise DeliveryError(f"cannot write to the outbox {folder}: {_describe(err)}") from None
         return str(eml)
 
     def close(self) -> None:
         return None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def html_preview(message: EmailMessage) -> str | None:
