@@ -130,17 +130,40 @@ def _dashed_vline(draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, fill: tup
         draw.line([(x, y), (x, min(y + dash, y1))], fill=fill, width=width)
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """The plot area of a chart, in pixels, and the km scale of its y axis."""
+
+    left: int
+    right: int
+    top: int
+    bottom: int
+    axis_max: float
+
+    def y_of(self, km: float) -> int:
+        return self.bottom - round((self.bottom - self.top) * max(km, 0.0) / self.axis_max)
+
+
 def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
     """Bars of weekly km (oldest left), the reported week darker, spike weeks marked in red."""
     s = SCALE
     height = 240 * s
     img = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(img)
-    small, label = _font(14 * s), _font(14 * s)
-    left, right, top, bottom = 34 * s, WIDTH - 6 * s, 38 * s, height - 26 * s
+    small = _font(14 * s)
+    peak = max((w.distance_km for w in weeks), default=0.0)
+    axis_max, step = _nice_max(peak * 1.08)
+    plot = _Plot(34 * s, WIDTH - 6 * s, 38 * s, height - 26 * s, axis_max)
+    _distance_legend(draw, plot.left, small)
+    _distance_axis(draw, plot, step, small)
+    _distance_bars(draw, plot, weeks, small)
+    draw.line([(plot.left, plot.bottom), (plot.right, plot.bottom)], fill=MUTED, width=s)
+    return _png(img)
 
-    # Legend, top left: what the colours mean (the alt text says the same in words).
-    x = left
+
+def _distance_legend(draw: ImageDraw.ImageDraw, x: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> None:
+    """Legend, top left: what the colours mean (the alt text says the same in words)."""
+    s = SCALE
     for colour, text in (
         (BAR_CURRENT, "this week"),
         (BAR, "earlier weeks"),
@@ -150,59 +173,51 @@ def weekly_distance_png(weeks: Sequence[WeekBar]) -> bytes:
             draw.polygon([(x, 20 * s), (x + 12 * s, 20 * s), (x + 6 * s, 10 * s)], fill=SPIKE)
         else:
             draw.rectangle([x, 9 * s, x + 12 * s, 21 * s], fill=colour)
-        draw.text((x + 17 * s, 8 * s), text, font=small, fill=MUTED)
-        x += int(draw.textlength(text, font=small)) + 22 * s
+        draw.text((x + 17 * s, 8 * s), text, font=font, fill=MUTED)
+        x += int(draw.textlength(text, font=font)) + 22 * s
 
-    peak = max((w.distance_km for w in weeks), default=0.0)
-    axis_max, step = _nice_max(peak * 1.08)
-    plot_h = bottom - top
 
-    def y_of(km: float) -> int:
-        return bottom - round(plot_h * max(km, 0.0) / axis_max)
-
+def _distance_axis(
+    draw: ImageDraw.ImageDraw, plot: _Plot, step: float, font: ImageFont.FreeTypeFont | ImageFont.ImageFont
+) -> None:
+    """Grid lines with their km labels, and the unit above the axis."""
+    s = SCALE
     tick = 0.0
-    while tick <= axis_max + 1e-9:
-        y = y_of(tick)
-        draw.line([(left, y), (right, y)], fill=GRID, width=s)
+    while tick <= plot.axis_max + 1e-9:
+        y = plot.y_of(tick)
+        draw.line([(plot.left, y), (plot.right, y)], fill=GRID, width=s)
         text = _fmt_km(tick)
-        draw.text(
-            (left - 6 * s - draw.textlength(text, font=small), y - 7 * s),
-            text,
-            font=small,
-            fill=MUTED,
-        )
+        draw.text((plot.left - 6 * s - draw.textlength(text, font=font), y - 7 * s), text, font=font, fill=MUTED)
         tick += step
-    draw.text(
-        (left - 6 * s - draw.textlength("km", font=small), top - 26 * s),
-        "km",
-        font=small,
-        fill=MUTED,
-    )
+    draw.text((plot.left - 6 * s - draw.textlength("km", font=font), plot.top - 26 * s), "km", font=font, fill=MUTED)
 
+
+def _distance_bars(
+    draw: ImageDraw.ImageDraw,
+    plot: _Plot,
+    weeks: Sequence[WeekBar],
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+) -> None:
+    """One bar per week, a red marker over spike weeks, and week labels (every other on narrow slots)."""
+    s = SCALE
     n = max(len(weeks), 1)
-    slot = (right - left) / n
+    slot = (plot.right - plot.left) / n
     bar_w = max(int(slot * 0.62), 2 * s)
     label_every = 1 if slot >= 52 * s else 2
     for i, week in enumerate(weeks):
-        cx = int(left + slot * (i + 0.5))
-        y = y_of(week.distance_km)
-        colour = BAR_CURRENT if week.current else BAR
+        cx = int(plot.left + slot * (i + 0.5))
+        y = plot.y_of(week.distance_km)
         if week.distance_km > 0:
-            draw.rectangle([cx - bar_w // 2, y, cx + bar_w // 2, bottom], fill=colour)
+            colour = BAR_CURRENT if week.current else BAR
+            draw.rectangle([cx - bar_w // 2, y, cx + bar_w // 2, plot.bottom], fill=colour)
         if week.spike:
             ty = y - 6 * s
             draw.polygon([(cx - 8 * s, ty), (cx + 8 * s, ty), (cx, ty - 13 * s)], fill=SPIKE)
         if (n - 1 - i) % label_every == 0:
             text = f"{week.week_start.day} {week.week_start:%b}"
-            tw = draw.textlength(text, font=label)
-            draw.text(
-                (min(max(cx - tw / 2, 0), WIDTH - tw - s), bottom + 7 * s),
-                text,
-                font=label,
-                fill=INK if week.current else MUTED,
-            )
-    draw.line([(left, bottom), (right, bottom)], fill=MUTED, width=s)
-    return _png(img)
+            tw = draw.textlength(text, font=font)
+            position = (min(max(cx - tw / 2, 0), WIDTH - tw - s), plot.bottom + 7 * s)
+            draw.text(position, text, font=font, fill=INK if week.current else MUTED)
 
 
 def shoe_status_colour(shoe: ShoeBar) -> tuple[int, int, int]:

@@ -7,7 +7,7 @@ word it"). Everything that makes a week incomplete is in the warehouse:
   or it was deferred, or ran, before the week was fully listed: the digest is **held** (no email,
   nothing recorded), since it cannot even say which runs there were;
 - details or streams still queued (`fetch_queue`) for the week's runs: the email is sent and
-  says which factors it could not judge (see `pipeline.digest` for why it is not held);
+  says which factors it could not judge (see `pipeline.digest.delivery` for why it is not held);
 - open quarantined rows (`quarantine.released_at is null`);
 - shoes Strava could not find (`gear.missing`, read only where the column exists);
 - window rules not judged yet for lack of history (the `rule_readiness` mart, where it exists).
@@ -213,6 +213,9 @@ def hold_reason(
     return "the activity list has not been read since the week ended"
 
 
+IN_IDS = "athlete_id in (select unnest(?::bigint[]))"
+
+
 def read_gaps(
     con: duckdb.DuckDBPyConnection, weeks: dict[int, dt.date], zones: dict[int, ZoneInfo]
 ) -> dict[int, WeekGaps]:
@@ -221,33 +224,58 @@ def read_gaps(
     result = {a: WeekGaps() for a in ids}
     if not ids:
         return result
-    in_ids = "athlete_id in (select unnest(?::bigint[]))"
+    span = Spans(weeks)
+    _read_holds(con, ids, weeks, zones, result)
+    _read_pending(con, ids, span, result)
+    _read_quarantine(con, ids, span, zones, result)
+    _read_missing_gear(con, ids, span, result)
+    _read_history_waits(con, ids, weeks, result)
+    return result
 
-    def span(athlete_id: int, day: dt.date | None, before_days: int) -> str | None:
-        """'week' or 'earlier' (within `before_days` before the week), else None."""
+
+@dataclass(frozen=True)
+class Spans:
+    """Where a day falls against each athlete's week: 'week', 'earlier' (within a window before), or None."""
+
+    weeks: dict[int, dt.date]
+
+    def __call__(self, athlete_id: int, day: dt.date | None, before_days: int) -> str | None:
         if day is None:
             return None
-        start = weeks[athlete_id]
+        start = self.weeks[athlete_id]
         if start <= day < start + dt.timedelta(days=7):
             return "week"
         if start - dt.timedelta(days=before_days) <= day < start:
             return "earlier"
         return None
 
-    # 1. the last sync
+
+def _add_gaps(result: dict[int, WeekGaps], found: dict[tuple[int, str], set[Any]]) -> None:
+    for (athlete_id, key), items in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        result[athlete_id].gaps.append(Gap(key, gap_text(key, len(items)), len(items)))
+
+
+def _read_holds(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[int],
+    weeks: dict[int, dt.date],
+    zones: dict[int, ZoneInfo],
+    result: dict[int, WeekGaps],
+) -> None:
+    """1. The last sync: failed, needing reauth, or not yet past the week's end."""
     earliest = {
         r["athlete_id"]: r["earliest"]
         for r in _rows(
-            con, f"select athlete_id, min(start_date) as earliest from activities where {in_ids} group by 1", [ids]
+            con, f"select athlete_id, min(start_date) as earliest from activities where {IN_IDS} group by 1", [ids]
         )
     }
     from_strava = {
-        r[0] for r in con.execute(f"select distinct athlete_id from landing where {in_ids}", [ids]).fetchall()
+        r[0] for r in con.execute(f"select distinct athlete_id from landing where {IN_IDS}", [ids]).fetchall()
     }
     for row in _rows(
         con,
         f"""select s.* exclude (athlete_id), a.athlete_id, a.needs_reauth, s.athlete_id is not null as synced
-            from athletes a left join sync_state s on s.athlete_id = a.athlete_id where a.{in_ids}""",
+            from athletes a left join sync_state s on s.athlete_id = a.athlete_id where a.{IN_IDS}""",
         [ids],
     ):
         athlete_id = row["athlete_id"]
@@ -256,12 +284,14 @@ def read_gaps(
             known, weeks[athlete_id], zones[athlete_id], earliest.get(athlete_id), athlete_id in from_strava
         )
 
-    # 2. details and streams still queued
+
+def _read_pending(con: duckdb.DuckDBPyConnection, ids: list[int], span: Spans, result: dict[int, WeekGaps]) -> None:
+    """2. Details, streams, gear and profiles still queued."""
     pending: dict[tuple[int, str], set[Any]] = defaultdict(set)
     for row in _rows(
         con,
         f"""select q.athlete_id, q.kind, q.activity_id, a.start_date_local
-            from fetch_queue q left join activities a on a.activity_id = q.activity_id where q.{in_ids}""",
+            from fetch_queue q left join activities a on a.activity_id = q.activity_id where q.{IN_IDS}""",
         [ids],
     ):
         athlete_id, kind, day = row["athlete_id"], str(row["kind"]), as_date(row["start_date_local"])
@@ -273,11 +303,32 @@ def read_gaps(
             pending[(athlete_id, "pending_gear")].add(row["activity_id"])
         elif kind not in ("streams", "detail"):  # the athlete's profile, with the shoes' running totals
             pending[(athlete_id, "pending_profile")].add(row["activity_id"])
-    for (athlete_id, key), found in pending.items():
+    for (athlete_id, key), found in pending.items():  # in the order first seen, as the email lists them
         result[athlete_id].gaps.append(Gap(key, gap_text(key, len(found)), len(found)))
 
-    # 3. open quarantine: dated by the activity (as loaded, or as it arrived), else by when it was held
-    held: dict[tuple[int, str], set[str]] = defaultdict(set)
+
+def _quarantine_key(row: dict[str, Any], athlete_id: int, day: dt.date | None, span: Spans) -> str | None:
+    """Which gap an open quarantined row makes, or None when it lies outside the windows."""
+    table = str(row["table_name"])
+    if table == "landing" and row["endpoint"] in ("streams", "gear"):  # a body of that kind, unreadable
+        table = "stream_features" if row["endpoint"] == "streams" else "gear"
+    if table == "gear":
+        return "quarantine_gear"
+    where = span(athlete_id, day, WINDOW_DAYS)
+    if table == "activities":
+        return f"quarantine_{where}" if where else None
+    return QUARANTINE_KIND.get(table, "quarantine_other") if where else None
+
+
+def _read_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[int],
+    span: Spans,
+    zones: dict[int, ZoneInfo],
+    result: dict[int, WeekGaps],
+) -> None:
+    """3. Open quarantine: dated by the activity (as loaded, or as it arrived), else by when it was held."""
+    held: dict[tuple[int, str], set[Any]] = defaultdict(set)
     for row in _rows(
         con,
         f"""select q.athlete_id, q.table_name, coalesce(cast(q.activity_id as varchar), q.record_key) as key,
@@ -286,57 +337,58 @@ def read_gaps(
                             json_extract_string(q.row_json, '$.start_date')) as activity_date,
                    q.quarantined_at, json_extract_string(q.row_json, '$.endpoint') as endpoint
             from quarantine q left join activities a on a.activity_id = q.activity_id
-            where q.{in_ids} and q.released_at is null""",
+            where q.{IN_IDS} and q.released_at is null""",
         [ids],
     ):
-        athlete_id, table = row["athlete_id"], str(row["table_name"])
-        if table == "landing" and row["endpoint"] in ("streams", "gear"):  # a body of that kind, unreadable
-            table = "stream_features" if row["endpoint"] == "streams" else "gear"
+        athlete_id = row["athlete_id"]
         day = as_date(row["activity_date"])
         if day is None and row["quarantined_at"] is not None:
             day = row["quarantined_at"].astimezone(zones[athlete_id]).date()
-        if table == "gear":
-            held[(athlete_id, "quarantine_gear")].add(str(row["key"]))
-        elif table == "activities":
-            where = span(athlete_id, day, WINDOW_DAYS)
-            if where:
-                held[(athlete_id, f"quarantine_{where}")].add(str(row["key"]))
-        elif span(athlete_id, day, WINDOW_DAYS):
-            held[(athlete_id, QUARANTINE_KIND.get(table, "quarantine_other"))].add(str(row["key"]))
-    for (athlete_id, key), keys in sorted(held.items()):
-        result[athlete_id].gaps.append(Gap(key, gap_text(key, len(keys)), len(keys)))
+        key = _quarantine_key(row, athlete_id, day, span)
+        if key:
+            held[(athlete_id, key)].add(str(row["key"]))
+    _add_gaps(result, held)
 
-    # 4. shoes Strava could not find, used on runs of the shoe-rotation window
-    if _has_column(con, "gear", "missing"):
-        missing: dict[int, set[str]] = defaultdict(set)
-        for row in _rows(
-            con,
-            f"""select a.athlete_id, a.gear_id, a.start_date_local from activities a
-                join gear g on g.gear_id = a.gear_id where g.missing and a.{in_ids}""",
-            [ids],
-        ):
-            if span(row["athlete_id"], as_date(row["start_date_local"]), SHOE_WINDOW_DAYS):
-                missing[row["athlete_id"]].add(str(row["gear_id"]))
-        for athlete_id, gear in missing.items():
-            result[athlete_id].gaps.append(Gap("missing_gear", gap_text("missing_gear", len(gear)), len(gear)))
 
-    # 5. window rules waiting for history: history_days counts up to the week's Sunday, so the
-    # rule starts in the first week that makes up the difference (the mart's ready_from, if any)
-    if _has_column(con, "rule_readiness"):
-        ready_from = "ready_from" if _has_column(con, "rule_readiness", "ready_from") else "null"
-        for row in _rows(
-            con,
-            f"""select athlete_id, week_start, rule_id, factor, needed_days, history_days, {ready_from} as ready_from
-                from rule_readiness where {in_ids} and not coalesce(ready, false) order by rule_id""",
-            [ids],
-        ):
-            athlete_id, week = row["athlete_id"], as_date(row["week_start"])
-            if week != weeks[athlete_id]:
-                continue
-            needed, have = int(row["needed_days"] or 0), int(row["history_days"] or 0)
-            starts = as_date(row["ready_from"]) or week + dt.timedelta(weeks=max(1, -(-(needed - have) // 7)))
-            result[athlete_id].history.append(HistoryWait(str(row["rule_id"]), str(row["factor"]), needed, starts))
-    return result
+def _read_missing_gear(
+    con: duckdb.DuckDBPyConnection, ids: list[int], span: Spans, result: dict[int, WeekGaps]
+) -> None:
+    """4. Shoes Strava could not find, used on runs of the shoe-rotation window."""
+    if not _has_column(con, "gear", "missing"):
+        return
+    missing: dict[int, set[str]] = defaultdict(set)
+    for row in _rows(
+        con,
+        f"""select a.athlete_id, a.gear_id, a.start_date_local from activities a
+            join gear g on g.gear_id = a.gear_id where g.missing and a.{IN_IDS}""",
+        [ids],
+    ):
+        if span(row["athlete_id"], as_date(row["start_date_local"]), SHOE_WINDOW_DAYS):
+            missing[row["athlete_id"]].add(str(row["gear_id"]))
+    for athlete_id, gear in missing.items():
+        result[athlete_id].gaps.append(Gap("missing_gear", gap_text("missing_gear", len(gear)), len(gear)))
+
+
+def _read_history_waits(
+    con: duckdb.DuckDBPyConnection, ids: list[int], weeks: dict[int, dt.date], result: dict[int, WeekGaps]
+) -> None:
+    """5. Window rules waiting for history: history_days counts up to the week's Sunday, so the
+    rule starts in the first week that makes up the difference (the mart's ready_from, if any)."""
+    if not _has_column(con, "rule_readiness"):
+        return
+    ready_from = "ready_from" if _has_column(con, "rule_readiness", "ready_from") else "null"
+    for row in _rows(
+        con,
+        f"""select athlete_id, week_start, rule_id, factor, needed_days, history_days, {ready_from} as ready_from
+            from rule_readiness where {IN_IDS} and not coalesce(ready, false) order by rule_id""",
+        [ids],
+    ):
+        athlete_id, week = row["athlete_id"], as_date(row["week_start"])
+        if week != weeks[athlete_id]:
+            continue
+        needed, have = int(row["needed_days"] or 0), int(row["history_days"] or 0)
+        starts = as_date(row["ready_from"]) or week + dt.timedelta(weeks=max(1, -(-(needed - have) // 7)))
+        result[athlete_id].history.append(HistoryWait(str(row["rule_id"]), str(row["factor"]), needed, starts))
 
 
 # --- wording --------------------------------------------------------------------------------
