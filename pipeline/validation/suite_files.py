@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -24,9 +24,8 @@ from pipeline.validation.named_sets import NamedSets
 # Validation order: a table's cross-table checks may read the passing rows of earlier tables.
 VALIDATED_TABLES: tuple[str, ...] = ("athletes", "gear", "activities", "splits", "stream_features")
 DEFAULT_SUITES_DIR = Path(__file__).resolve().parent.parent.parent / "expectations"
-LEVELS = ("schema", "batch", "row")
-
 Level = Literal["schema", "batch", "row"]
+LEVELS: tuple[str, ...] = get_args(Level)
 
 
 def _named_sets(info: ValidationInfo) -> NamedSets:
