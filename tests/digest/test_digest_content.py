@@ -284,6 +284,21 @@ def test_every_rule_of_the_catalogue_lands_in_its_factors_section(warehouse, hom
     assert "data-factor-fine" not in html and "The other factors" not in html
 
 
+def test_a_retired_shoe_is_listed_as_retired_with_no_mileage_verdict_or_chart_bar(warehouse, home, smtp_server):
+    one_week(warehouse)
+    warehouse.shoe(1, "g1", "Pegasus", 300)
+    warehouse.shoe(1, "g2", "Old Clifton", 900, retired=True)  # past both marks, but Strava says retired
+    [msg] = deliver(warehouse, home, smtp_server)
+
+    text = " ".join(text_of(msg).split())
+    html = " ".join(html_of(msg).split())
+    assert "Old Clifton: 900 km" in text and "(retired)." in text
+    assert "Old Clifton</strong>: 900 km" in html and "(retired).</li>" in html
+    assert "past the" not in text  # no check or replacement mark for a pair no longer in use
+    shoes_chart = next(i for i in parse(html_of(msg)).find("img") if "shoe" in (i["src"] or ""))
+    assert "Pegasus" in shoes_chart["alt"] and "Old Clifton" not in shoes_chart["alt"]
+
+
 def test_a_shoe_strava_could_not_find_is_listed_without_a_mileage_verdict_or_chart_bar(warehouse, home, smtp_server):
     one_week(warehouse)
     warehouse.shoe(1, "g1", "Pegasus", 300)

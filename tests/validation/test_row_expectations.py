@@ -4,6 +4,7 @@ in the same batch passes, and the batch goes on."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -50,6 +51,7 @@ ACTIVITY_CASES = [
     ("elapsed_time_not_null", {"elapsed_time": None}, "2"),
     ("sport_type_known", {"sport_type": "Teleport"}, "2"),
     ("moving_time_within_elapsed_time", {"moving_time": 3200, "elapsed_time": 3100}, "2"),
+    ("moving_time_within_elapsed_time", {"moving_time": 3106, "elapsed_time": 3100}, "2"),  # past the rounding
     ("distance_within_bounds", {"sport_type": "Swim", "distance": -5.0}, "2"),
     ("moving_time_within_bounds", {"sport_type": "Workout", "moving_time": -1}, "2"),
     ("elapsed_time_within_bounds", {"sport_type": "Workout", "elapsed_time": 8 * 24 * HOUR}, "2"),
@@ -140,6 +142,25 @@ def test_plausible_activities_of_several_sports_all_pass(con: duckdb.DuckDBPyCon
     passed = validate_frames(con, {"activities": typed_frame(con, "activities", rows)}, "batch-1")
     assert passed["activities"]["activity_id"].tolist() == [1, 2, 3, 4, 5, 6]
     assert open_quarantine(con) == {}
+
+
+def test_moving_time_over_elapsed_time_by_strava_rounding_passes_up_to_five_seconds(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Strava rounds both times to whole seconds: real runs show moving time a second over elapsed."""
+    rows = [run(1, moving_time=2698, elapsed_time=2697), run(2, moving_time=3105, elapsed_time=3100)]
+    passed = validate_frames(con, {"activities": typed_frame(con, "activities", rows)}, "batch-1")
+    assert passed["activities"]["activity_id"].tolist() == [1, 2]
+    assert open_quarantine(con) == {}
+
+
+def test_the_rounding_tolerance_says_how_much_and_why() -> None:
+    import json
+
+    suite = json.loads((Path(__file__).resolve().parents[2] / "expectations" / "activities.json").read_text())
+    [entry] = [e for e in suite["expectations"] if e["name"] == "moving_time_within_elapsed_time"]
+    assert entry["kwargs"]["max_value"] == 5
+    assert "5 s" in entry["notes"] and "rounds" in entry["notes"]
 
 
 def test_passing_rows_keep_the_frame_columns(con: duckdb.DuckDBPyConnection) -> None:
