@@ -110,3 +110,10 @@ def test_strava_s_recorded_30_digit_id_is_quarantined_and_the_rest_loads(hostile
     assert scalar(settings, "select count(*) from activities where activity_id = 1946417534 and has_detail") == 1
     assert scalar(settings, "select count(*) from activities") >= 1_130
     assert scalar(settings, "select count(*) from landing where endpoint = 'activities_page'") >= 6
+    held = rows(
+        settings,
+        """select failed_expectations, contains(row_json, ?) from quarantine
+           where released_at is null and list_contains(failed_expectations, 'activity_id_out_of_range')""",
+        [str(FAKE_ID)],
+    )
+    assert held == [(["activity_id_out_of_range"], True)]  # the 30-digit one, held with its reason
