@@ -47,7 +47,7 @@ def test_a_page_with_one_broken_element_loads_every_other_element(hostile):
 
     assert result.status == "ok", result.summary()
     loaded = {r[0] for r in rows(settings, "select activity_id from activities")}
-    others = {i for i in world.summaries if i != victim["id"]} - {1991813808, 3982660424, 3982660024}
+    others = {i for i in world.summaries if i != victim["id"]}  # the manual entry and the rounded runs too
     assert others - loaded == set()
     reasons = rows(
         settings,
