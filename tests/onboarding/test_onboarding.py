@@ -9,7 +9,7 @@ about) comes before anybody's history.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -40,6 +40,14 @@ def open_gear_quarantine(s) -> int:
         """select count(*) from quarantine where table_name = 'activities' and released_at is null
            and list_contains(failed_expectations, 'run_gear_exists')""",
     )
+
+
+def shoe_distance(s, gear_id: str) -> float:
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        return con.execute("select distance from gear where gear_id = ?", [gear_id]).fetchall()[0][0]
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize("interruption", ["read_limit", "one_429_on_gear"])
@@ -239,3 +247,41 @@ def test_existing_warehouse_gets_the_new_columns(tmp_path, start_stub, small_wor
     assert row == [("g1", "old shoe", False)]
     assert nullable == [("NO",)]
     assert again == [(1,)]
+
+
+def test_a_profile_fetch_cut_short_by_the_limit_is_queued_and_finished_by_a_later_sync(tmp_path, start_stub):
+    world = synthetic_world(1, 30)
+    [athlete] = world.athletes.values()
+    clock = SimClock()
+    server = start_stub(world, clock=clock)
+    s = settings_for(tmp_path, server, lookback_weeks=2)
+    register_all(s, world)
+    sync_until_done(s, clock)  # onboarded: the profile read at registration, every shoe's body
+    # A run uploaded after the profile was read: Strava's running total of its shoe has grown,
+    # and only the profile (the shoe's body is stored already) brings the new total.
+    clock.advance(6 * 3600)
+    start = datetime.fromtimestamp(clock.now - 2 * 3600, UTC).replace(tzinfo=None, microsecond=0)
+    run = world.new_run(athlete.athlete_id, start, 12.0)
+    shoe = next(g for g, body in athlete.gear.items() if body["primary"])
+    run["gear_id"] = shoe
+    world.add_activity(athlete.athlete_id, run)
+    athlete.gear[shoe]["distance"] = total = round(athlete.gear[shoe]["distance"] + run["distance"], 1)
+    server.inject("rate_limit", count=1, path=r"/athlete$")  # the profile, not the activity list
+
+    [cut] = sync_all(s, clock=clock)
+
+    assert cut.status == "deferred"
+    queued = f"select count(*) from fetch_queue where athlete_id = {athlete.athlete_id} and kind = 'profile'"
+    assert count(s, queued) == 1  # kept in the resumable queue, not skipped
+    assert shoe_distance(s, shoe) < total
+    server.clear_faults()
+    server.reset_stats()
+    clock.advance()
+    sync_until_done(s, clock)
+
+    assert server.stats()["by_endpoint"]["GET /api/v3/athlete"] == 1  # the profile, fetched once
+    assert count(s, queued) == 0
+    assert count(s, "select count(*) from fetch_queue") == 0
+    assert shoe_distance(s, shoe) == pytest.approx(total)  # the profile's new running total landed
+    profiles = f"select count(*) from landing where endpoint = 'athlete' and athlete_id = {athlete.athlete_id}"
+    assert count(s, profiles) == 2  # the one read at registration, and the one the queue finished
