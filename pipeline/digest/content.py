@@ -14,8 +14,9 @@ from typing import Any
 
 from pipeline.digest.addresses import clean_display_name
 from pipeline.digest.charts import WeekBar
-from pipeline.digest.data_gaps import WeekGaps, as_date, days_words
+from pipeline.digest.data_gaps import WeekGaps, as_date
 from pipeline.digest.formatting import fmt_duration, fmt_km, num
+from pipeline.digest.gap_wording import days_words
 from pipeline.digest.inputs import CHART_WEEKS, DigestInputs
 from pipeline.digest.weeks import week_label, week_range_label
 from pipeline.digest.wording import (
