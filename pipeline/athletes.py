@@ -7,8 +7,10 @@ import uuid
 from pipeline import tokens as token_store
 from pipeline.config import Settings
 from pipeline.loading import LandingItem, ingest_pending, land
+from pipeline.maintenance import purge
 from pipeline.strava_client import Api, Budget, StravaError, ensure_fresh, make_client
-from pipeline.warehouse import compact, delete_athlete_rows, writer
+from pipeline.upsert import upsert_rows
+from pipeline.warehouse import delete_athlete_rows, writer
 
 
 def register_athlete(
@@ -39,11 +41,8 @@ def register_athlete(
     tz = timezone or _zone_from_strava(profile.get("timezone")) or "UTC"
     batch_id = f"{athlete_id}-register-{uuid.uuid4().hex[:6]}"
     with writer(settings) as con:
-        con.execute(
-            """insert into athletes (athlete_id, email, timezone) values (?, ?, ?)
-               on conflict (athlete_id) do update set email = excluded.email, timezone = excluded.timezone,
-               needs_reauth = false""",
-            [athlete_id, email, tz],
+        upsert_rows(
+            con, "athletes", ("athlete_id", "email", "timezone", "needs_reauth"), [(athlete_id, email, tz, False)]
         )
         land(con, athlete_id, batch_id, items)
         ingest_pending(con)
@@ -62,7 +61,7 @@ def remove_athlete(settings: Settings, athlete_id: int) -> dict[str, int]:
     """Delete every row of an athlete from every table, their tokens and outbox files."""
     with writer(settings) as con:
         deleted = delete_athlete_rows(con, athlete_id)
-    compact(settings)  # deleted rows would otherwise stay readable in the file's blocks
+    purge(settings)  # deleted rows would otherwise stay readable in Parquet files and old snapshots
     deleted["tokens"] = int(token_store.delete_tokens(settings, athlete_id))
     deleted["outbox_files"] = _remove_outbox_files(settings, athlete_id)
     return deleted

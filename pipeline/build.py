@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pipeline.config import Settings
+from pipeline.files import file_lock
 from pipeline.loading import IngestReport, ingest_pending
 from pipeline.warehouse import writer
 
@@ -31,14 +32,19 @@ class BuildResult:
 
 
 def run_build(settings: Settings, as_of: date | None = None) -> BuildResult:
-    """Validate and merge what sync landed, then rebuild every model, under one write lock."""
+    """Validate and merge what sync landed, then rebuild every model (one snapshot: all marts or none)."""
     from pipeline.build_log import record_build
     from pipeline.loading import merge_frame
     from pipeline.models import build_models
     from pipeline.validation import retry_quarantine
 
     started_at = datetime.now(UTC)
-    with writer(settings) as con:
+    # Two builds at once would replace the same marts and one would fail on DuckLake's write
+    # conflict after doing all its work: the second waits for the first instead.
+    with (
+        file_lock(settings.locks_dir / "build.lock", 600.0, "another `backstride build` is running; try again later"),
+        writer(settings) as con,
+    ):
         ingest = ingest_pending(con)
         # rows held back only because a related row was missing (splits waiting for their
         # activity, a run waiting for its shoe) are released once it has arrived

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipeline.ids import ordered_ids
+
 
 @dataclass(frozen=True)
 class BuildRecord:
@@ -31,13 +33,13 @@ def record_build(
     finished_at: datetime.datetime | None = None,
 ) -> int:
     """Append one build (finished now unless told); returns its `build_id`."""
-    row = con.execute(
-        """insert into build_log (started_at, finished_at, as_of, models, batches_ingested, full_rebuild)
-           values (?, coalesce(?, now()), ?, ?, ?, ?) returning build_id""",
-        [started_at, finished_at, as_of, models, batches_ingested, full_rebuild],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    build_id = ordered_ids(1)[0]
+    con.execute(
+        """insert into build_log (build_id, started_at, finished_at, as_of, models, batches_ingested, full_rebuild)
+           values (?, ?, coalesce(?, now()), ?, ?, ?, ?)""",
+        [build_id, started_at, finished_at, as_of, models, batches_ingested, full_rebuild],
+    )
+    return build_id
 
 
 def last_build(con: duckdb.DuckDBPyConnection) -> BuildRecord | None:

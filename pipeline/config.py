@@ -34,19 +34,42 @@ class Settings:
     http_timeout_s: float = 10.0
     retries: int = 3
     backoff_s: float = 0.5
+    # The DuckLake: its catalog database and the folder of its Parquet data files
+    # (BACKSTRIDE_CATALOG, BACKSTRIDE_DATA_PATH; default inside `home`).
+    catalog: Path | None = None
+    data: Path | None = None
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.catalog or self.home / "catalog.sqlite"
+
+    @property
+    def data_path(self) -> Path:
+        return self.data or self.home / "lake"
 
     @property
     def warehouse_path(self) -> Path:
+        """The single-file DuckDB warehouse of releases before the lake (moved in on first open)."""
         return self.home / "warehouse.duckdb"
 
     @property
     def replica_path(self) -> Path:
-        """A read-only copy published after each write, for readers while a writer holds the lock."""
+        """The read replica those releases published; removed once the warehouse is in the lake."""
         return self.home / "warehouse.read.duckdb"
+
+    def warehouse_exists(self) -> bool:
+        """A warehouse is there: the lake's catalog, or a single-file warehouse that will move in."""
+        return self.catalog_path.exists() or self.warehouse_path.exists()
+
+    @property
+    def locks_dir(self) -> Path:
+        """Locks for the few steps two runs of which must not interleave (see pipeline.step_lock)."""
+        return self.home / "locks"
 
     @property
     def lock_path(self) -> Path:
-        return self.home / "warehouse.lock"
+        """The schema lock: migrations and the move from a single-file warehouse run one at a time."""
+        return self.locks_dir / "schema.lock"
 
     @property
     def outbox_dir(self) -> Path:
@@ -148,6 +171,29 @@ def _lookback_weeks(value: str | None) -> int:
     return weeks
 
 
+def _catalog(value: str | None) -> Path | None:
+    """BACKSTRIDE_CATALOG: a SQLite file path (`sqlite:` prefix optional)."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    if text.startswith("postgres:"):
+        raise ConfigError(
+            "BACKSTRIDE_CATALOG=postgres:... is not supported by this release yet; use a SQLite catalog file path"
+        )
+    text = text.removeprefix("sqlite:")
+    if "'" in text or "\x00" in text:
+        raise ConfigError(f"BACKSTRIDE_CATALOG must be a file path without quotes, not {_shown(value)}")
+    return Path(text)
+
+
+def _data_path(value: str | None) -> Path | None:
+    if value is None or value.strip() == "":
+        return None
+    if "'" in value or "\x00" in value:
+        raise ConfigError(f"BACKSTRIDE_DATA_PATH must be a folder path without quotes, not {_shown(value)}")
+    return Path(value.strip()).resolve()
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from `env` (default: the process environment); ConfigError names a bad variable."""
     env = dict(os.environ if env is None else env)
@@ -160,4 +206,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         verify_token=env.get("STRAVA_VERIFY_TOKEN") or None,
         mail_from=env.get("BACKSTRIDE_MAIL_FROM") or Settings.mail_from,
         lookback_weeks=_lookback_weeks(env.get("BACKSTRIDE_LOOKBACK_WEEKS")),
+        catalog=_catalog(env.get("BACKSTRIDE_CATALOG")),
+        data=_data_path(env.get("BACKSTRIDE_DATA_PATH")),
     )

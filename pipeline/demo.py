@@ -32,7 +32,7 @@ def run_demo(settings: Settings, console: Console) -> int:
     _patterns(demo, world, console)
     failed = _digests(demo, console)
     console.print(
-        f"\nWarehouse: {demo.warehouse_path}\nOutbox:    {demo.outbox_dir}  (open the .html previews in a browser)\n"
+        f"\nWarehouse: {demo.catalog_path} (data files in {demo.data_path})\nOutbox:    {demo.outbox_dir}  (open the .html previews in a browser)\n"
         f'Ask your own questions: {_command()} sql "select * from risk_flags order by week_start desc limit 10"',
         highlight=False,
     )

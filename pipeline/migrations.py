@@ -1,5 +1,9 @@
 """The warehouse schema's one owner: numbered SQL files applied in order, each once.
 
+The lake's schema is `sql/migrations/`. `sql/native_migrations/` is the schema history of
+the single-file `warehouse.duckdb` of earlier releases: an old file is brought to its last
+version with it (same runner) just before it moves into the lake (`pipeline.lake_upgrade`).
+
 `sql/migrations/NNN_name.sql` files are applied in version order, each in its own
 transaction together with its row in `schema_version` (version, name, checksum, applied_at),
 so a failing file leaves the warehouse at the previous version. A warehouse made before
@@ -23,11 +27,12 @@ from pipeline.transaction import transaction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
+NATIVE_MIGRATIONS_DIR = REPO_ROOT / "sql" / "native_migrations"
 _FILE_NAME = re.compile(r"(\d{3})_([a-z0-9_]+)\.sql")
 
 VERSION_DDL = """
     create table if not exists schema_version (
-        version    integer primary key,
+        version    integer not null,  -- the key (pipeline.table_keys)
         name       varchar not null,      -- the file name, e.g. 001_baseline.sql
         checksum   varchar not null,      -- sha256 of the file as applied
         applied_at timestamptz not null default now()
@@ -97,8 +102,9 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> li
     applied = applied_versions(con)
     _check_applied(applied, migrations)
     done: list[int] = []
+    adopt = (directory or MIGRATIONS_DIR).resolve() == NATIVE_MIGRATIONS_DIR
     for migration in migrations[max(applied, default=0) :]:
-        _apply(con, migration)
+        _apply(con, migration, adopt_unversioned=adopt)
         done.append(migration.version)
     return done
 
@@ -121,10 +127,10 @@ def _check_applied(applied: dict[int, tuple[str, str]], migrations: list[Migrati
             )
 
 
-def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
+def _apply(con: duckdb.DuckDBPyConnection, migration: Migration, adopt_unversioned: bool = False) -> None:
     """Run one file and record it, in one transaction (a failure rolls both back)."""
     try:
-        if migration.version == 1:
+        if migration.version == 1 and adopt_unversioned:
             # Each added column commits on its own: DuckDB cannot add a NOT NULL constraint to a
             # column added earlier in the same transaction. Additive and checked, so a run cut
             # short is completed by the next one.

@@ -53,9 +53,10 @@ def check_read_only(query: str) -> None:
         )
 
 
-def run_query(settings: Settings, query: str) -> QueryResult:
+def run_query(settings: Settings, query: str, snapshot: int | None = None) -> QueryResult:
+    """One read-only query on the last committed snapshot, or on snapshot `snapshot` (time travel)."""
     check_read_only(query)
-    con = connect_reader(settings)
+    con = connect_reader(settings, snapshot=snapshot)
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in cursor.description or []]

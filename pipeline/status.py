@@ -1,7 +1,7 @@
 """What an operator checks first (`backstride status`): read from the warehouse without its write lock.
 
-Everything comes through `connect_reader` (the published replica while a writer works), so
-asking never blocks a sync or a build. A warehouse made by an older release may lack a table
+Everything comes through `connect_reader` (the lake's last committed snapshot), so asking
+never blocks a sync or a build. A warehouse made by an older release may lack a table
 (`build_log`, `webhook_events`): that reads as "none", not as an error.
 """
 
@@ -23,9 +23,14 @@ from pipeline.warehouse import connect_reader
 class Status:
     """The warehouse at a glance; `exists` False means nothing else was read."""
 
-    warehouse_path: Path
+    warehouse_path: Path  # the lake's catalog
     exists: bool
     latest_version: int
+    data_path: Path | None = None
+    engine: str = "DuckLake (SQLite catalog)"
+    snapshot_id: int | None = None
+    snapshot_at: datetime.datetime | None = None
+    data_files: int = 0
     size_bytes: int = 0
     schema_version: int = 0
     athletes: int = 0
@@ -41,18 +46,33 @@ class Status:
 
 def collect_status(settings: Settings) -> Status:
     """Read the status of the warehouse at `settings.home` (never writes, never takes the lock)."""
-    path = settings.warehouse_path
-    status = Status(path, exists=path.exists() or settings.replica_path.exists(), latest_version=latest_version())
+    status = Status(
+        settings.catalog_path,
+        exists=settings.warehouse_exists(),
+        latest_version=latest_version(),
+        data_path=settings.data_path,
+    )
     status.inbox_events = _inbox_events(settings)
     if not status.exists:
         return status
-    status.size_bytes = sum(p.stat().st_size for p in (path, path.with_name(path.name + ".wal")) if p.exists())
     con = connect_reader(settings)
     try:
         _read_tables(con, status)
+        _read_snapshot(con, status)
     finally:
         con.close()
+    files = [p for p in settings.data_path.rglob("*") if p.is_file()] if settings.data_path.exists() else []
+    status.data_files = len(files)
+    status.size_bytes = settings.catalog_path.stat().st_size + sum(p.stat().st_size for p in files)
     return status
+
+
+def _read_snapshot(con: duckdb.DuckDBPyConnection, status: Status) -> None:
+    row = con.execute(
+        "select snapshot_id, snapshot_time from ducklake_snapshots('lake') order by snapshot_id desc limit 1"
+    ).fetchone()
+    if row:
+        status.snapshot_id, status.snapshot_at = int(row[0]), row[1]
 
 
 def _read_tables(con: duckdb.DuckDBPyConnection, status: Status) -> None:
@@ -111,6 +131,12 @@ def format_status(status: Status) -> str:
     by_table = ", ".join(f"{t} {n}" for t, n in status.open_quarantine.items())
     lines = [
         ("warehouse", f"{status.warehouse_path} ({_size(status.size_bytes)})"),
+        ("engine", status.engine),
+        ("data", f"{status.data_path} ({status.data_files} files)"),
+        (
+            "snapshot",
+            f"{status.snapshot_id} ({_when(status.snapshot_at)})" if status.snapshot_id is not None else "none",
+        ),
         ("schema", _version(status)),
         (
             "athletes",

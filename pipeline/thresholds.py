@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import SQL_DIR, Settings
+from pipeline.upsert import upsert_rows
 
 
 class ThresholdValueError(ValueError):
@@ -86,8 +87,11 @@ def set_override(con: duckdb.DuckDBPyConnection, athlete_id: int, rule_id: str, 
     """
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise ThresholdValueError(f"{rule_id}.{param} must be a finite number, not {value!r}")
-    con.execute(
-        "insert or replace into rule_threshold_overrides values (?, ?, ?, ?)", [athlete_id, rule_id, param, value]
+    upsert_rows(
+        con,
+        "rule_threshold_overrides",
+        ("athlete_id", "rule_id", "param", "value"),
+        [(athlete_id, rule_id, param, value)],
     )
 
 
@@ -117,15 +121,15 @@ def remove_override(settings: Settings, athlete_id: int, rule_id: str, param: st
     """
     from pipeline.warehouse import writer
 
-    if not settings.warehouse_path.exists():
+    if not settings.warehouse_exists():
         if (rule_id, param) not in seed_params():
             raise _unknown_threshold(seed_params(), rule_id, param)
         return False
     with writer(settings) as con:
         found = con.execute(
-            "delete from rule_threshold_overrides where athlete_id = ? and rule_id = ? and param = ? returning 1",
+            "delete from rule_threshold_overrides where athlete_id = ? and rule_id = ? and param = ?",
             [athlete_id, rule_id, param],
-        ).fetchall()
+        ).fetchall()[0][0]
     if not found and (rule_id, param) not in seed_params():
         raise _unknown_threshold(seed_params(), rule_id, param)
     return bool(found)
@@ -135,7 +139,7 @@ def threshold_table(settings: Settings, athlete_id: int | None = None) -> tuple[
     """Columns and rows of the rule catalogue; with an athlete, their overrides beside the defaults."""
     defaults = seed_params()
     overrides: dict[tuple[str, str], float] = {}
-    if athlete_id is not None and settings.warehouse_path.exists():
+    if athlete_id is not None and settings.warehouse_exists():
         from pipeline.warehouse import connect_reader
 
         con = connect_reader(settings)

@@ -1,28 +1,37 @@
-"""The DuckDB warehouse's connections: the single-writer lock, write and read paths.
+"""The warehouse's connections: writers and sandboxed readers of the DuckLake.
 
-DuckDB allows one writing process per file, and while it writes no other process can
-open the file at all. So every writer takes `warehouse.lock` (an flock) first, keeps its
-connection short, and on close publishes a read-only replica (`warehouse.read.duckdb`)
-that ad-hoc readers fall back to while a writer is busy. Each writer first brings the
-schema to the code's version (`pipeline.migrations`, which owns the DDL).
+Every table lives in one DuckLake (`pipeline.lake`): readers see the last committed snapshot
+and never block a writer, and writers in several processes commit side by side, so there is
+no global write lock and no read replica. What stays serialised, and why:
+
+- schema changes (`pipeline.migrations`) and the one-time move of a single-file warehouse
+  into the lake (`pipeline.lake_upgrade`): two processes creating the same tables would
+  conflict, so the first writer to find the schema behind does it under `locks/schema.lock`
+  while the others wait for it;
+- the steps two runs of which must not interleave take their own lock (`pipeline.step_lock`):
+  a sync (two would spend the same rate limit on the same data), a digest run (exactly once
+  per athlete and week), a build (each replaces the marts whole).
+
+Two writers that touch the same rows at once get DuckLake's conflict error; `retry_conflicts`
+runs such a write again on a fresh snapshot.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import duckdb
 
-from pipeline import files
+from pipeline import lake
 from pipeline.config import Settings
-from pipeline.files import LockBusy
-from pipeline.migrations import migrate
+from pipeline.files import LockBusy, file_lock
+from pipeline.migrations import current_version, latest_version, migrate
 from pipeline.transaction import transaction
+
+T = TypeVar("T")
 
 # The tables ingestion writes (their DDL is in sql/migrations). Every table holding personal
 # data has `athlete_id`, so that `delete_athlete_rows` can remove an athlete everywhere.
@@ -44,7 +53,11 @@ INGEST_TABLES: tuple[str, ...] = (
 
 
 class WarehouseBusy(LockBusy):
-    """Another process holds the warehouse write lock (or the file itself)."""
+    """Another process holds a lock this step needs (or kept conflicting with this write)."""
+
+
+class SnapshotMissing(FileNotFoundError):
+    """`--snapshot N` names a snapshot the lake does not hold."""
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -74,117 +87,83 @@ def delete_athlete_rows(con: duckdb.DuckDBPyConnection, athlete_id: int) -> dict
 
 
 @contextlib.contextmanager
-def write_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
-    """Serialise writers across processes; raise WarehouseBusy after `wait_s`."""
-    with file_lock(
-        settings.lock_path,
-        wait_s,
-        f"another backstride process is writing to {settings.warehouse_path}; try again when it finishes",
-    ):
-        yield
+def schema_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
+    """Schema changes one process at a time; raise WarehouseBusy after `wait_s`."""
+    try:
+        with file_lock(settings.lock_path, wait_s, "another backstride process is upgrading the warehouse schema"):
+            yield
+    except LockBusy as err:
+        raise WarehouseBusy(str(err)) from None
 
 
-@contextlib.contextmanager
-def file_lock(path: Path, wait_s: float, busy_message: str) -> Iterator[None]:
-    """`pipeline.files.file_lock`, raising WarehouseBusy after `wait_s` (released if the process dies)."""
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(files.file_lock(path, wait_s, busy_message))
-        except LockBusy as err:
-            raise WarehouseBusy(str(err)) from None
-        yield
+def ensure_lake(settings: Settings, con: duckdb.DuckDBPyConnection, wait_s: float = 600.0) -> None:
+    """Make the lake current: move an old single-file warehouse in, apply pending migrations."""
+    from pipeline import lake_upgrade  # only the first open of an old warehouse needs it
+
+    if current_version(con) == latest_version() and not lake_upgrade.pending(settings):
+        return
+    with schema_lock(settings, wait_s):
+        init_schema(con)  # re-read under the lock: another process may have done it meanwhile
+        lake_upgrade.move_single_file_warehouse(settings, con)
 
 
 @contextlib.contextmanager
 def writer(settings: Settings, wait_s: float = 600.0, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived write connection under the lock; publishes the read replica on success."""
-    with write_lock(settings, wait_s=wait_s):
-        settings.home.mkdir(parents=True, exist_ok=True)
-        con = connect_writer(settings)
-        ok = False
-        try:
-            init_schema(con)
-            yield con
-            ok = True
-        finally:
-            if ok:
-                con.execute("checkpoint")
-            con.close()
-        if ok and publish:
-            publish_replica(settings)
+    """A write connection to the lake at the code's schema version.
 
-
-def publish_replica(settings: Settings) -> None:
-    """Copy the closed warehouse to the replica path atomically (caller holds the lock)."""
-    if not settings.warehouse_path.exists():
-        return
-    tmp = settings.replica_path.with_suffix(".tmp")
-    shutil.copyfile(settings.warehouse_path, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, settings.replica_path)
-
-
-def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published replica (the warehouse itself if none yet).
-
-    Readers never open the warehouse file while a replica exists: a DuckDB reader holds a
-    shared lock that would block the pipeline's writer. External access (files, network,
-    extensions) is disabled and the configuration locked, so ad-hoc SQL cannot write or escape.
+    `publish` is kept for callers of the single-file releases; the lake needs no publish step.
     """
-    config = {"enable_external_access": "false", "lock_configuration": "true"}
-    last_error: Exception | None = None
-    for attempt in range(10):
-        path = settings.replica_path if settings.replica_path.exists() else settings.warehouse_path
-        if not path.exists():
-            break
-        try:
-            return duckdb.connect(str(path), read_only=True, config=config)
-        except duckdb.IOException as err:  # the warehouse itself, locked by a writer
-            last_error = err
-            time.sleep(0.1 * (attempt + 1))
-    if last_error is None:
+    del publish
+    settings.home.mkdir(parents=True, exist_ok=True)
+    con = lake.connect(settings)
+    try:
+        ensure_lake(settings, con, wait_s)
+        yield con
+    finally:
+        con.close()
+
+
+def connect_reader(settings: Settings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only, sandboxed connection to the lake's last committed snapshot (or `snapshot`).
+
+    External access (files outside the lake, network, extensions) is disabled and the
+    configuration locked, so ad-hoc SQL cannot write or escape.
+    """
+    from pipeline import lake_upgrade
+
+    if lake_upgrade.pending(settings):  # an old warehouse not moved yet: a writer's first open moves it
+        with writer(settings):
+            pass
+    if not lake.catalog_exists(settings):
         raise FileNotFoundError(
-            f"no warehouse at {settings.warehouse_path}: run `backstride sync` (or `backstride demo`) first"
+            f"no warehouse at {settings.catalog_path}: run `backstride sync` (or `backstride demo`) first"
         )
-    raise WarehouseBusy(f"the warehouse is busy and no replica is available yet: {last_error}")
+    try:
+        con = lake.connect(settings, read_only=True, snapshot=snapshot)
+    except duckdb.Error as err:
+        if snapshot is not None:
+            raise SnapshotMissing(
+                f"snapshot {snapshot} is not in the warehouse (expired by `backstride maintain`, or not made yet): "
+                f"{str(err).splitlines()[0]}"
+            ) from None
+        raise
+    lake.sandbox(con, settings)
+    return con
 
 
-def connect_writer(settings: Settings, wait_s: float = 60.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing, waiting for outside readers that hold it (they are short)."""
-    deadline = time.monotonic() + wait_s
-    while True:
+def is_conflict(err: BaseException) -> bool:
+    """DuckLake's answer when another writer committed a change this transaction also made."""
+    return isinstance(err, duckdb.TransactionException) or "conflict" in str(err).lower()
+
+
+def retry_conflicts(work: Callable[[], T], attempts: int = 8, pause_s: float = 0.05) -> T:
+    """Run `work` (one whole transaction) again while it fails on a write-write conflict."""
+    for attempt in range(attempts):
         try:
-            return duckdb.connect(str(settings.warehouse_path))
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower() or time.monotonic() >= deadline:
-                raise WarehouseBusy(f"cannot open {settings.warehouse_path} for writing: {err}") from None
-            time.sleep(0.1)
+            return work()
+        except duckdb.Error as err:
+            if not is_conflict(err) or attempt == attempts - 1:
+                raise
+            time.sleep(pause_s * (2**attempt))
+    raise AssertionError("unreachable")
 
-
-def compact(settings: Settings) -> None:
-    """Rewrite the warehouse so deleted rows leave no bytes behind, then republish the replica.
-
-    DuckDB marks deleted rows and keeps them in its storage blocks until those are rewritten,
-    so after an athlete is removed their email and names could still be read from the file.
-    `COPY FROM DATABASE` writes only live rows (schema, views, sequences too) into a new file,
-    which replaces the old one under the write lock.
-    """
-    source = settings.warehouse_path
-    if not source.exists():
-        return
-    target = source.with_name(source.name + ".compact")
-    with write_lock(settings):
-        target.unlink(missing_ok=True)
-        con = connect_writer(settings)
-        try:
-            con.execute("checkpoint")
-            name = con.execute("select current_database()").fetchall()[0][0]
-            con.execute(f"attach '{target}' as compacted")
-            con.execute(f'copy from database "{name}" to compacted')
-            con.execute("detach compacted")
-        finally:
-            con.close()
-        os.chmod(target, source.stat().st_mode & 0o777)
-        os.replace(target, source)
-        files.fsync_directory(source.parent)
-        publish_replica(settings)

@@ -15,6 +15,7 @@ import pytest
 from pipeline.strava_stub.demo_data import World, synthetic_world
 from pipeline.strava_stub.server import StubServer
 from pipeline.warehouse import init_schema
+from tests.lake_support import open_lake
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -44,7 +45,7 @@ def small_world() -> World:
 @pytest.fixture
 def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A real DuckDB warehouse file with the ingestion schema (used by the ingest, validation and model tests)."""
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    connection = open_lake(tmp_path)
     init_schema(connection)
     yield connection
     connection.close()

@@ -6,19 +6,18 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from pipeline.athletes import register_athlete
 from pipeline.config import Settings, load_settings
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, World
 from pipeline.strava_stub.server import StubServer
+from tests.lake_support import open_lake
 
 TYPED = ("activities", "splits", "gear", "stream_features", "athletes")
 
 
 def snapshot(settings: Settings, tables: tuple[str, ...] = TYPED) -> dict[str, list[tuple]]:
     """Every row of the typed tables, without load timestamps, in a stable order."""
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         out = {}
         for table in tables:
@@ -36,7 +35,7 @@ def snapshot(settings: Settings, tables: tuple[str, ...] = TYPED) -> dict[str, l
 
 
 def count(settings: Settings, sql: str) -> int:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         return int(con.execute(sql).fetchall()[0][0])
     finally:

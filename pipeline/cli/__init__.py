@@ -6,7 +6,7 @@ the result. One module per command group:
 - `app`: the root Typer app, consoles, settings, `fail`, tables; `checks`: option checks;
   `guard`: the safety net that turns an unexpected exception into one line.
 - `auth`, `athletes`, `sync`, `sql`, `build` (build and run), `stub` (strava-stub and demo),
-  `validate`, `digest`, `status`, `webhooks`, `thresholds`.
+  `validate`, `digest`, `status`, `maintain`, `webhooks`, `thresholds`.
 
 A new top-level command gets its own module, imported below in the order `--help` lists it;
 a new group adds its Typer with `app.add_typer` next to the others. Commands import heavy
@@ -26,6 +26,7 @@ from pipeline.cli import stub as _stub  # noqa: F401
 from pipeline.cli import validate as _validate  # noqa: F401
 from pipeline.cli import digest as _digest  # noqa: F401
 from pipeline.cli import status as _status  # noqa: F401
+from pipeline.cli import maintain as _maintain  # noqa: F401
 
 # isort: on
 from pipeline.cli.app import app

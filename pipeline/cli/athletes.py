@@ -54,7 +54,7 @@ def athletes_list() -> None:
     from pipeline.query import run_query
 
     s = settings()
-    if not (s.warehouse_path.exists() or s.replica_path.exists()):
+    if not s.warehouse_exists():
         out.print(NO_ATHLETES)
         return
     result = run_query(

@@ -3,7 +3,9 @@
 `send_digests` reads everything it needs through a read-only connection, then for each
 athlete renders one multipart email (plain text + HTML with inline PNG charts), hands it to a
 transport and records the outcome in `digest_log` straight away with a short writer section
-(`journal`). The write lock is never held while talking to the mail server. A failed athlete
+(`journal`), with the lake snapshot the email was computed from (`snapshot_id`, so
+`backstride sql --snapshot N` can show later what it saw). No lock is held while talking to
+the mail server. A failed athlete
 is recorded and retried by the next run, and never stops the others.
 
 Never an all-clear built on missing data (`data_gaps` reads what is missing):
@@ -44,7 +46,8 @@ from pipeline.digest.render import render_digest
 from pipeline.digest.report import DigestReport, DigestResult
 from pipeline.digest.weeks import last_complete_week
 from pipeline.files import file_lock
-from pipeline.warehouse import connect_reader, publish_replica, write_lock
+from pipeline.lake import snapshot_id
+from pipeline.warehouse import connect_reader
 
 # After this many delivery failures in a row that are not about one address, the mail server
 # is taken to be down: the rest of the batch is left for the next run instead of timing out.
@@ -59,6 +62,7 @@ class Batch:
     weeks: dict[int, dt.date]
     inputs: dict[int, DigestInputs]
     sources: dict[str, str]
+    snapshot_id: int | None = None  # every input was read from this one lake snapshot
 
 
 def send_digests(
@@ -86,9 +90,6 @@ def send_digests(
         finally:
             if own_transport:
                 transport.close()
-            if report.results:
-                with write_lock(settings):
-                    publish_replica(settings)
     return report
 
 
@@ -105,6 +106,7 @@ def read_batch(settings: Settings, week: dt.date | None, athlete_id: int | None,
     """Everything the run needs, read at once through a read-only connection."""
     con = connect_reader(settings)
     try:
+        con.execute("begin")  # one read transaction: every input comes from the same snapshot
         check_relations(con)
         athletes = read_athletes(con, athlete_id)
         weeks = {a.athlete_id: week or last_complete_week(a.timezone) for a in athletes}
@@ -114,7 +116,7 @@ def read_batch(settings: Settings, week: dt.date | None, athlete_id: int | None,
             for a in athletes
             if a.digest_enabled and (resend or logged.get((a.athlete_id, weeks[a.athlete_id])) != "sent")
         ]
-        return Batch(athletes, weeks, read_inputs(con, todo, weeks), read_rule_sources(con))
+        return Batch(athletes, weeks, read_inputs(con, todo, weeks), read_rule_sources(con), snapshot_id(con))
     finally:
         con.close()
 
@@ -145,7 +147,9 @@ def _not_due(athlete: AthleteRow, batch: Batch) -> DigestResult:
     if gaps.hold:  # no "nothing found" email on a failed or unfinished sync
         reason = f"{gaps.hold}; nothing sent, a later run sends it once the data is there"
         return DigestResult(athlete.athlete_id, week_start, "held", reason=reason)
-    return DigestResult(athlete.athlete_id, week_start, "failed", gaps=gaps.summary() or None)
+    return DigestResult(
+        athlete.athlete_id, week_start, "failed", gaps=gaps.summary() or None, snapshot_id=batch.snapshot_id
+    )
 
 
 def _send_one(

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from pipeline import lake
 from pipeline.config import Settings
 from pipeline.digest.report import DigestResult
 from pipeline.transaction import transaction
@@ -35,6 +36,7 @@ def journal_sent(settings: Settings, result: DigestResult, transport: str) -> No
         "message_id": result.message_id,
         "transport": transport,
         "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+        "snapshot_id": result.snapshot_id,
     }
     fd = os.open(journal_path(settings), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -45,7 +47,7 @@ def journal_sent(settings: Settings, result: DigestResult, transport: str) -> No
 
 
 def replay_journal(settings: Settings) -> int:
-    """Record as sent every journaled delivery that digest_log lacks, and republish the replica.
+    """Record as sent every journaled delivery that digest_log lacks.
 
     Idempotent: a delivery already recorded with the same message id is left alone. Returns
     how many journal lines were replayed.
@@ -59,49 +61,61 @@ def replay_journal(settings: Settings) -> int:
             continue  # a line torn by the crash: its write never completed, so neither did its fsync
         if isinstance(entry, dict) and entry.get("athlete_id") is not None and entry.get("week_start"):
             entries.append(entry)
-    if not settings.warehouse_path.exists():
+    if not lake.catalog_exists(settings):
         return len(entries)
-    # Always a writer section, even with nothing to replay: it checkpoints and republishes the
-    # replica, which is what `connect_reader` reads. A run killed mid-batch recorded its rows in
-    # the warehouse but never republished, and reading a stale digest_log would send them again.
-    with writer(settings) as con, transaction(con):
-        for e in entries:
-            con.execute(
-                """insert into digest_log (athlete_id, week_start, status, attempts, sent_at, message_id,
-                                               transport, error)
-                       values (?, ?, 'sent', 1, ?, ?, ?, null)
-                       on conflict (athlete_id, week_start) do update set
-                           status = 'sent', attempts = digest_log.attempts + 1, sent_at = excluded.sent_at,
-                           message_id = excluded.message_id, transport = excluded.transport, error = null
-                       where digest_log.status <> 'sent'
-                          or digest_log.message_id is distinct from excluded.message_id""",
-                [
-                    int(e["athlete_id"]),
-                    dt.date.fromisoformat(e["week_start"]),
-                    dt.datetime.fromisoformat(e["sent_at"]) if e.get("sent_at") else None,
-                    e.get("message_id"),
-                    e.get("transport"),
-                ],
-            )
+    if entries:
+        with writer(settings) as con, transaction(con):
+            for e in entries:
+                con.execute(
+                    """merge into digest_log as t
+                       using (select ?::bigint as athlete_id, ?::date as week_start, ?::timestamptz as sent_at,
+                                     ?::varchar as message_id, ?::varchar as transport, ?::bigint as snapshot_id) as s
+                          on (t.athlete_id = s.athlete_id and t.week_start = s.week_start)
+                       when matched and (t.status <> 'sent' or t.message_id is distinct from s.message_id) then
+                           update set status = 'sent', attempts = t.attempts + 1, sent_at = s.sent_at,
+                                      message_id = s.message_id, transport = s.transport, error = null,
+                                      snapshot_id = coalesce(s.snapshot_id, t.snapshot_id)
+                       when not matched then
+                           insert (athlete_id, week_start, status, attempts, sent_at, message_id, transport, error,
+                                   snapshot_id)
+                           values (s.athlete_id, s.week_start, 'sent', 1, s.sent_at, s.message_id, s.transport, null,
+                                   s.snapshot_id)""",
+                    [
+                        int(e["athlete_id"]),
+                        dt.date.fromisoformat(e["week_start"]),
+                        dt.datetime.fromisoformat(e["sent_at"]) if e.get("sent_at") else None,
+                        e.get("message_id"),
+                        e.get("transport"),
+                        e.get("snapshot_id"),
+                    ],
+                )
     path.unlink(missing_ok=True)
     return len(entries)
 
 
 def record(settings: Settings, result: DigestResult, transport: str) -> None:
     """Write one athlete's outcome now. A failure never downgrades an earlier 'sent'."""
-    with writer(settings, publish=False) as con:
+    with writer(settings) as con:
         con.execute(
-            """insert into digest_log (athlete_id, week_start, status, attempts, sent_at, message_id, transport, error)
-               values (?, ?, ?, 1, ?, ?, ?, ?)
-               on conflict (athlete_id, week_start) do update set
-                   attempts   = digest_log.attempts + 1,
-                   status     = case when excluded.status = 'failed' and digest_log.status = 'sent'
-                                     then digest_log.status else excluded.status end,
-                   sent_at    = coalesce(excluded.sent_at, digest_log.sent_at),
-                   message_id = coalesce(excluded.message_id, digest_log.message_id),
-                   transport  = case when excluded.status = 'failed' and digest_log.status = 'sent'
-                                     then digest_log.transport else excluded.transport end,
-                   error      = excluded.error""",
+            """merge into digest_log as t
+               using (select ?::bigint as athlete_id, ?::date as week_start, ?::varchar as status,
+                             ?::timestamptz as sent_at, ?::varchar as message_id, ?::varchar as transport,
+                             ?::varchar as error, ?::bigint as snapshot_id) as s
+                  on (t.athlete_id = s.athlete_id and t.week_start = s.week_start)
+               when matched then update set
+                   attempts   = t.attempts + 1,
+                   status     = case when s.status = 'failed' and t.status = 'sent' then t.status else s.status end,
+                   sent_at    = coalesce(s.sent_at, t.sent_at),
+                   message_id = coalesce(s.message_id, t.message_id),
+                   transport  = case when s.status = 'failed' and t.status = 'sent'
+                                     then t.transport else s.transport end,
+                   error      = s.error,
+                   snapshot_id = case when s.status = 'failed' and t.status = 'sent'
+                                      then t.snapshot_id else coalesce(s.snapshot_id, t.snapshot_id) end
+               when not matched then
+                   insert (athlete_id, week_start, status, attempts, sent_at, message_id, transport, error, snapshot_id)
+                   values (s.athlete_id, s.week_start, s.status, 1, s.sent_at, s.message_id, s.transport, s.error,
+                           s.snapshot_id)""",
             [
                 result.athlete_id,
                 result.week_start,
@@ -110,5 +124,6 @@ def record(settings: Settings, result: DigestResult, transport: str) -> None:
                 result.message_id or result.path,
                 transport,
                 result.error,
+                result.snapshot_id,
             ],
         )

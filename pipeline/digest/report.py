@@ -24,6 +24,7 @@ class DigestResult:
     subject: str | None = None
     reason: str | None = None
     gaps: str | None = None
+    snapshot_id: int | None = None  # the lake snapshot the email was computed from
 
     def __str__(self) -> str:
         week = self.week_start.isoformat() if self.week_start else "-"

@@ -13,6 +13,7 @@ from pipeline.loading.merge import TYPED_TABLES, clear_splits, drop_rejected, me
 from pipeline.loading.problems import landing_problems, quarantine_problems
 from pipeline.sql_files import sql_query
 from pipeline.transaction import transaction
+from pipeline.upsert import insert_missing_rows
 
 Validator = Callable[[duckdb.DuckDBPyConnection, dict[str, pd.DataFrame], str], dict[str, pd.DataFrame]]
 
@@ -70,9 +71,7 @@ def ingest_pending(con: duckdb.DuckDBPyConnection, validate: Validator | None = 
             incoming = frames.get(table)
             report.rows_in[table] = 0 if incoming is None else len(incoming)
             report.rows_merged[table] = _merge_table(con, table, incoming, passed.get(table))
-        con.executemany(
-            "insert or ignore into ingest_log (batch_id, athlete_id) values (?, ?)", [list(b) for b in batches]
-        )
+        insert_missing_rows(con, "ingest_log", ("batch_id", "athlete_id"), [tuple(b) for b in batches])
     report.batches = len(batches)
     return report
 

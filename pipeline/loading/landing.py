@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from pipeline.ids import ordered_ids
 from pipeline.sql_files import sql_query
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,7 @@ def land(con: duckdb.DuckDBPyConnection, athlete_id: int, batch_id: str, items: 
     fresh = _new_positions(con, frame)
     if not fresh:
         return 0
-    # nextval() in an INSERT ... SELECT numbers rows in no particular order: draw the ids first
-    ids = sorted(int(i) for (i,) in con.execute("select nextval('landing_seq') from range(?)", [len(fresh)]).fetchall())
+    ids = ordered_ids(len(fresh))  # increasing, in the order of arrival
     con.register("incoming_landing", frame.iloc[fresh].assign(landing_id=ids))
     try:
         con.execute(sql_query("landing/insert_landing"))

@@ -1,4 +1,4 @@
-"""Upserting typed rows into their tables by primary key, and removing what a batch replaces."""
+"""Upserting typed rows into their tables by key, and removing what a batch replaces."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ import duckdb
 import pandas as pd
 
 from pipeline.sql_files import sql_query
+from pipeline.table_keys import TABLE_KEYS
+from pipeline.upsert import upsert
 
-PRIMARY_KEYS: dict[str, list[str]] = {
-    "athletes": ["athlete_id"],
-    "activities": ["activity_id"],
-    "splits": ["activity_id", "split"],
-    "gear": ["gear_id"],
-    "stream_features": ["activity_id"],
-}
-TYPED_TABLES = list(PRIMARY_KEYS)
+TYPED_TABLES = ["athletes", "activities", "splits", "gear", "stream_features"]
+PRIMARY_KEYS: dict[str, list[str]] = {t: list(TABLE_KEYS[t]) for t in TYPED_TABLES}
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -22,7 +18,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
-    """Upsert rows into `table` by its primary key, in bulk."""
+    """Upsert rows into `table` by its key, in bulk (the frame holds each key once)."""
     if df is None or df.empty:
         return 0
     cols = [c for c in table_columns(con, table) if c in df.columns]
@@ -32,9 +28,8 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) ->
     name = f"incoming_{table}"
     con.register(name, df[cols])
     try:
-        col_list = ", ".join(f'"{c}"' for c in cols)
-        values = ", ".join(f'coalesce("{c}", {defaults[c]})' if c in defaults else f'"{c}"' for c in cols)
-        con.execute(f'insert or replace into "{table}" ({col_list}) select {values} from "{name}"')
+        values = ", ".join(f'coalesce("{c}", {defaults[c]}) as "{c}"' if c in defaults else f'"{c}"' for c in cols)
+        upsert(con, table, f'(select {values} from "{name}")', cols)
     finally:
         con.unregister(name)
     return len(df)

@@ -14,6 +14,7 @@ from pipeline.sync.plan import epoch
 from pipeline.sync.records import Fetched, SyncResult
 from pipeline.sync.store import ingest_and_release
 from pipeline.transaction import transaction
+from pipeline.upsert import insert_missing_rows
 from pipeline.warehouse import writer
 
 
@@ -70,9 +71,11 @@ def _store_activity(settings: Settings, athlete_id: int, activity_id: int, got: 
             con.execute("delete from deleted_activities where activity_id = ?", [activity_id])
         land(con, athlete_id, batch_id, got.items)
         if got.enqueue:
-            con.executemany(
-                "insert or ignore into fetch_queue (athlete_id, activity_id, kind) values (?, ?, ?)",
-                [[athlete_id, a, k] for (a, k) in got.enqueue],
+            insert_missing_rows(
+                con,
+                "fetch_queue",
+                ("athlete_id", "activity_id", "kind"),
+                [(athlete_id, a, k) for (a, k) in got.enqueue],
             )
         ingest_and_release(con)
 
@@ -80,10 +83,7 @@ def _store_activity(settings: Settings, athlete_id: int, activity_id: int, got: 
 def delete_activity(settings: Settings, athlete_id: int, activity_id: int) -> int:
     """Delete an activity the athlete deleted on Strava; a tombstone stops it coming back."""
     with writer(settings) as con, transaction(con):
-        con.execute(
-            "insert or ignore into deleted_activities (activity_id, athlete_id) values (?, ?)",
-            [activity_id, athlete_id],
-        )
+        insert_missing_rows(con, "deleted_activities", ("activity_id", "athlete_id"), [(activity_id, athlete_id)])
         removed = 0
         for table in ("activities", "splits", "stream_features", "fetch_queue"):
             removed += con.execute(

@@ -191,7 +191,7 @@ def _gear_state(con: duckdb.DuckDBPyConnection, athlete_id: int, full: bool) -> 
                select gear_id::varchar as gear_id from activities where athlete_id = $1 and gear_id is not null
                union select row_json->>'gear_id' from quarantine
                where table_name = 'activities' and athlete_id = $1 and released_at is null
-                 and superseded_by is null and row_json->>'gear_id' is not null
+                 and superseded_by is null and (row_json->>'gear_id') is not null
                union select gear_id from gear where athlete_id = $1 and not missing)
            select gear_id from refs where gear_id <> '' order by gear_id""",
         [athlete_id],

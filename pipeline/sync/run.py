@@ -20,7 +20,7 @@ from pipeline.sync.fetch import fetch
 from pipeline.sync.plan import TURN_REQUESTS, Plan, State, athlete_order, make_plan, read_state
 from pipeline.sync.records import Clock, Fetched, Key, Partial, ProgressFn, SyncResult, TurnOver
 from pipeline.sync.store import ingest_and_release, mark_reauth, registered_athletes, write_progress
-from pipeline.warehouse import file_lock, publish_replica, write_lock, writer
+from pipeline.warehouse import file_lock, writer
 
 
 @contextlib.contextmanager
@@ -38,7 +38,6 @@ def sync_athlete(
     full: bool = False,
     budget: Budget | None = None,
     ingest: bool = True,
-    publish: bool = True,
     *,
     stage: str = "all",
     cap: int | None = None,
@@ -58,7 +57,7 @@ def sync_athlete(
         result.status, result.message = "needs_reauth", "no tokens stored: add the athlete again"
         mark_reauth(settings, athlete_id, result)
         return result
-    with writer(settings, publish=False) as con:
+    with writer(settings) as con:
         state = read_state(con, athlete_id, full)
     now = clock()
     api = Api(make_client(settings, tokens, budget), settings, athlete_id, tokens, budget)
@@ -71,7 +70,7 @@ def sync_athlete(
         result.pending = len(state.queue)
         result.more = bool(state.queue) or state.resume_after is not None
         return result
-    with writer(settings, publish=publish) as con:
+    with writer(settings) as con:
         write_progress(con, athlete_id, batch_id, got, result, now)
         con.execute(
             "update athletes set needs_reauth = ? where athlete_id = ?", [result.status == "needs_reauth", athlete_id]
@@ -133,7 +132,7 @@ def sync_all(
     not cover stays queued, and the next run goes on from there.
     """
     with sync_lock(settings, wait_s):
-        with writer(settings, publish=False) as con:
+        with writer(settings) as con:
             ids = registered_athletes(con, athlete_id)
             if athlete_id is not None and not ids:
                 raise LookupError(f"athlete {athlete_id} is not registered (see `backstride athletes list`)")
@@ -164,7 +163,7 @@ def _newest_weeks(
             results[athlete] = SyncResult(athlete, "deferred", message=budget.exhausted() or "")
             continue
         results[athlete] = sync_athlete(
-            settings, athlete, full=full, budget=budget, ingest=False, publish=False, stage="first", clock=clock
+            settings, athlete, full=full, budget=budget, ingest=False, stage="first", clock=clock
         )
     return results
 
@@ -175,7 +174,7 @@ def _backlog_turns(
     """Second pass: the backlogs, round-robin in turns of `TURN_REQUESTS`, longest waiting first."""
     waiting = [a for a in order if results[a].status == "ok" and results[a].more]
     if waiting:
-        with writer(settings, publish=False) as con:
+        with writer(settings) as con:
             waiting = athlete_order(con, waiting, "backlog_served_epoch")
     while waiting and not budget.exhausted():
         cap = TURN_REQUESTS if len(waiting) > 1 else None
@@ -190,7 +189,6 @@ def _backlog_turns(
                 full=full,
                 budget=budget,
                 ingest=False,
-                publish=False,
                 stage="rest",
                 cap=cap,
                 exclude=results[athlete].failed_keys,
@@ -203,9 +201,9 @@ def _backlog_turns(
 
 
 def _finish(settings: Settings, results: dict[int, SyncResult], budget: Budget) -> None:
-    """Say which athletes wait for budget (the digest reads it), ingest everything, publish."""
+    """Say which athletes wait for budget (the digest reads it), ingest everything."""
     reason = budget.exhausted()
-    with writer(settings, publish=False) as con:
+    with writer(settings) as con:
         if reason:  # work left because the budget is spent: say so
             for result in results.values():
                 if result.status == "ok" and result.more:
@@ -215,5 +213,3 @@ def _finish(settings: Settings, results: dict[int, SyncResult], budget: Budget) 
                         [reason, result.athlete_id],
                     )
         ingest_and_release(con)
-    with write_lock(settings):
-        publish_replica(settings)

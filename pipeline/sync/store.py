@@ -13,6 +13,7 @@ from pipeline.config import Settings
 from pipeline.loading import IngestReport, ingest_pending, land, merge_frame
 from pipeline.sync.records import Fetched, SyncResult
 from pipeline.transaction import transaction
+from pipeline.upsert import insert_missing_rows, upsert
 from pipeline.warehouse import writer
 
 MAX_FETCH_ATTEMPTS = 3
@@ -36,10 +37,11 @@ def write_progress(
 def _record_queue(con: duckdb.DuckDBPyConnection, athlete_id: int, got: Fetched) -> None:
     """Queue new fetches, drop done ones, count failures (and give up after MAX_FETCH_ATTEMPTS)."""
     if got.enqueue:
-        con.executemany(
-            """insert or ignore into fetch_queue (athlete_id, activity_id, kind, start_epoch, object_id)
-               values (?, ?, ?, ?, ?)""",
-            [[athlete_id, a, k, start, obj] for (a, k), (start, obj) in got.enqueue.items()],
+        insert_missing_rows(
+            con,
+            "fetch_queue",
+            ("athlete_id", "activity_id", "kind", "start_epoch", "object_id"),
+            [(athlete_id, a, k, start, obj) for (a, k), (start, obj) in got.enqueue.items()],
         )
     if got.dequeue:
         con.executemany(
@@ -53,18 +55,37 @@ def _record_queue(con: duckdb.DuckDBPyConnection, athlete_id: int, got: Fetched)
         con.execute("delete from fetch_queue where attempts >= ?", [MAX_FETCH_ATTEMPTS])
 
 
+SYNC_STATE_COLUMNS = (
+    "athlete_id",
+    "cursor_epoch",
+    "resume_after",
+    "resume_page",
+    "last_sync_at",
+    "last_status",
+    "last_message",
+    "requests_used",
+    "resume_before",
+    "listed_epoch",
+    "backlog_served_epoch",
+)
+
+
 def _record_state(
     con: duckdb.DuckDBPyConnection, athlete_id: int, got: Fetched, result: SyncResult, now: float
 ) -> None:
     """The cursor, the paging position (none once paging is done), and when it last listed or served."""
     paging = (None, None, None) if got.paging_done else (got.resume_after, got.resume_page, got.resume_before)
-    con.execute(
-        """insert or replace into sync_state
-           (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at, last_status, last_message,
-            requests_used, resume_before, listed_epoch, backlog_served_epoch)
-           select $1, $2, $3, $4, now(), $5, $6, $7, $8,
-                  case when $9 then $11 else (select listed_epoch from sync_state where athlete_id = $1) end,
-                  case when $10 then $11 else (select backlog_served_epoch from sync_state where athlete_id = $1) end""",
+    upsert(
+        con,
+        "sync_state",
+        """(select $1::bigint as athlete_id, $2::bigint as cursor_epoch, $3::bigint as resume_after,
+                   $4::integer as resume_page, now() as last_sync_at, $5::varchar as last_status,
+                   $6::varchar as last_message, $7::integer as requests_used, $8::bigint as resume_before,
+                   case when $9 then $11 else (select listed_epoch from sync_state where athlete_id = $1)
+                   end::bigint as listed_epoch,
+                   case when $10 then $11 else (select backlog_served_epoch from sync_state where athlete_id = $1)
+                   end::bigint as backlog_served_epoch)""",
+        SYNC_STATE_COLUMNS,
         [
             athlete_id,
             got.cursor_epoch,
@@ -85,12 +106,14 @@ def mark_reauth(settings: Settings, athlete_id: int, result: SyncResult) -> None
     """The athlete must authorise again: flag them and record the status, keeping their progress."""
     with writer(settings) as con:
         con.execute("update athletes set needs_reauth = true where athlete_id = ?", [athlete_id])
-        con.execute(
-            """insert or replace into sync_state (athlete_id, cursor_epoch, resume_after, resume_page, last_sync_at,
-               last_status, last_message, requests_used, resume_before, listed_epoch, backlog_served_epoch)
-               select ?, cursor_epoch, resume_after, resume_page, now(), ?, ?, 0, resume_before, listed_epoch,
-                      backlog_served_epoch
-               from (select 1) left join sync_state on athlete_id = ?""",
+        upsert(
+            con,
+            "sync_state",
+            """(select ?::bigint as athlete_id, cursor_epoch, resume_after, resume_page, now() as last_sync_at,
+                       ?::varchar as last_status, ?::varchar as last_message, 0 as requests_used, resume_before,
+                       listed_epoch, backlog_served_epoch
+                from (select 1) left join sync_state on athlete_id = ?)""",
+            SYNC_STATE_COLUMNS,
             [athlete_id, result.status, result.message, athlete_id],
         )
 

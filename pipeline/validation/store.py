@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.upsert import upsert
 from pipeline.validation.check import FrameOutcome
 from pipeline.validation.suite_files import Suite
 
@@ -80,16 +81,31 @@ def _one_per_key(bad: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index()
 
 
+QUARANTINE_COLUMNS = (
+    "table_name",
+    "record_key",
+    "athlete_id",
+    "activity_id",
+    "batch_id",
+    "failed_expectations",
+    "row_json",
+    "quarantined_at",
+    "released_at",
+    "superseded_by",
+)
+
+
 def _insert_quarantined(con: duckdb.DuckDBPyConnection, suite: Suite, merged: pd.DataFrame, batch_id: str) -> None:
     con.register("__bs_bad", merged)
     try:
-        con.execute(
-            """insert or replace into quarantine
-                 (table_name, record_key, athlete_id, activity_id, batch_id, failed_expectations,
-                  row_json, quarantined_at, released_at, superseded_by)
-               select ?, record_key, athlete_id, activity_id, ?, cast(failed as varchar[]),
-                      cast(row_json as json), now(), null, null
-               from __bs_bad""",
+        upsert(
+            con,
+            "quarantine",
+            """(select ? as table_name, record_key, athlete_id, activity_id, ? as batch_id,
+                       cast(failed as varchar[]) as failed_expectations, cast(row_json as json) as row_json,
+                       now() as quarantined_at, null::timestamptz as released_at, null::varchar as superseded_by
+                from __bs_bad)""",
+            QUARANTINE_COLUMNS,
             [suite.name, batch_id],
         )
     finally:

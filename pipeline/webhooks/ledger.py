@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
+from pipeline.upsert import insert_missing_rows
 from pipeline.webhooks.events import WebhookEvent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,7 +21,7 @@ def known_state(settings: Settings, events: list[WebhookEvent]) -> tuple[set[str
 
     keys = [e.dedupe_key for e in events]
     activity_ids = [e.object_id for e in events if e.object_type == "activity"]
-    with writer(settings, publish=False) as con:
+    with writer(settings) as con:
         done = {
             r[0]
             for r in con.execute(
@@ -44,6 +45,19 @@ def known_state(settings: Settings, events: list[WebhookEvent]) -> tuple[set[str
     return done, deleted, athletes
 
 
+EVENT_COLUMNS = (
+    "dedupe_key",
+    "athlete_id",
+    "object_type",
+    "object_id",
+    "aspect_type",
+    "event_time",
+    "updates",
+    "subscription_id",
+    "outcome",
+)
+
+
 def record_outcomes(settings: Settings, rows: list[tuple[WebhookEvent, str]]) -> None:
     """Remember each processed event and what became of it, so a redelivery is a duplicate."""
     if not rows:
@@ -51,10 +65,10 @@ def record_outcomes(settings: Settings, rows: list[tuple[WebhookEvent, str]]) ->
     from pipeline.warehouse import writer
 
     with writer(settings) as con:
-        con.executemany(
-            """insert into webhook_events (dedupe_key, athlete_id, object_type, object_id, aspect_type,
-                   event_time, updates, subscription_id, outcome)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing""",
+        insert_missing_rows(
+            con,
+            "webhook_events",
+            EVENT_COLUMNS,
             [
                 (
                     e.dedupe_key, e.owner_id, e.object_type, e.object_id, e.aspect_type,
@@ -66,10 +80,10 @@ def record_outcomes(settings: Settings, rows: list[tuple[WebhookEvent, str]]) ->
 
 
 def purge_deleted_rows(settings: Settings) -> None:
-    """Rewrite the warehouse so a removed athlete leaves no bytes behind (see `warehouse.compact`)."""
-    from pipeline.warehouse import compact
+    """Rewrite the warehouse so a removed athlete leaves no bytes behind (see `maintenance.purge`)."""
+    from pipeline.maintenance import purge
 
-    compact(settings)
+    purge(settings)
 
 
 def athletes_needing_sync(settings: Settings, owner_ids: Iterable[int]) -> list[int]:
@@ -82,7 +96,7 @@ def athletes_needing_sync(settings: Settings, owner_ids: Iterable[int]) -> list[
     from pipeline.warehouse import connect_reader
 
     owners = sorted({int(o) for o in owner_ids})
-    if not owners or not settings.warehouse_path.exists():
+    if not owners or not settings.warehouse_exists():
         return []
     con = connect_reader(settings)
     try:

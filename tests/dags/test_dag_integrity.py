@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dags_support import DAGS_DIR
 
-EXPECTED = {"strava_sync", "strava_events", "warehouse_build", "weekly_digest"}
+EXPECTED = {"strava_sync", "strava_events", "warehouse_build", "warehouse_maintenance", "weekly_digest"}
 POOLS = {"default_pool", "strava_api", "duckdb_writer"}
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if p.name != "backstride_common.py")
 PARSE_BUDGET_S = 0.5
@@ -30,7 +30,7 @@ def test_every_dag_file_imports_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
 
 
-def test_the_four_dags_exist(dagbag) -> None:
+def test_the_five_dags_exist(dagbag) -> None:
     assert set(dagbag.dag_ids) == EXPECTED
 
 

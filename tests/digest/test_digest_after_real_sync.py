@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
 from sync_support import register_all, settings_for
 
 from pipeline.build import run_build
 from pipeline.digest import send_digests
 from pipeline.sync import sync_all
+from tests.lake_support import open_lake
 
 
 def outbox_files(settings) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_failed_sync_gets_no_all_clear_and_the_next_good_sync_sends_once(tmp_p
     assert synced.status == "ok"
     assert sent.status == "sent" and again.status == "skipped_already_sent"
     assert outbox_files(settings) == [f"{athlete_id}.eml"]
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         assert con.execute("select count(*) from digest_log where status = 'sent'").fetchone()[0] == 1
     finally:

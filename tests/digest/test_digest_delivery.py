@@ -6,17 +6,17 @@ import datetime as dt
 import json
 from email import message_from_bytes, policy
 
-import duckdb
 import pytest
 from conftest import WEEK, Warehouse, smtp_settings
 
 from pipeline.config import Settings
 from pipeline.digest import last_complete_week, send_digests, set_digest_enabled
 from pipeline.digest.mailer import SmtpConfig, SmtpTransport
+from tests.lake_support import open_lake
 
 
 def log_rows(settings: Settings) -> dict[int, tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         rows = con.execute(
             "select athlete_id, status, attempts, message_id, transport, error from digest_log order by athlete_id"

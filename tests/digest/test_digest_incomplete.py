@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from html.parser import HTMLParser
 
-import duckdb
 import pytest
 from conftest import WEEK, WEEK_END, Warehouse, html_of, smtp_settings, text_of
 
 from pipeline.config import Settings
 from pipeline.digest import FACTORS, send_digests
+from tests.lake_support import open_lake
 
 ALL_CLEARS = ("no runs logged", "No runs were logged", "a steady week", "found none this week")
 
@@ -39,7 +39,7 @@ def flat(text: str) -> str:
 
 
 def digest_log(settings: Settings) -> dict[int, str]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         return dict(con.execute("select athlete_id, status from digest_log").fetchall())
     finally:

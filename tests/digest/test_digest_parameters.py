@@ -10,7 +10,6 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-import duckdb
 from sync_support import register_all, settings_for
 
 from pipeline.build import run_build
@@ -18,6 +17,7 @@ from pipeline.digest import send_digests
 from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync import sync_all
 from pipeline.thresholds import save_override
+from tests.lake_support import open_lake
 
 
 def _parts(path: str) -> tuple[str, str]:
@@ -41,7 +41,7 @@ def test_an_overridden_cadence_suggestion_changes_the_flag_and_the_email_for_tha
     save_override(settings, overridden, "posture.cadence", "suggest_high", 0.06)
     run_build(settings)
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         messages = dict(
             con.execute(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 from sync_support import registered_on_stub
 
 from pipeline.strava_stub.demo_data import DemoAthlete, World, summary_of, synthetic_world
 from pipeline.sync import sync_all
+from tests.lake_support import open_lake
 
 
 def one_athlete_world() -> tuple[World, DemoAthlete]:
@@ -35,7 +35,7 @@ def test_a_name_ending_in_a_lone_surrogate_does_not_fail_the_athlete(tmp_path, s
     [result] = sync_all(s)
 
     assert result.status == "ok", result
-    with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
+    with open_lake(s, read_only=True) as con:
         assert con.execute("select name from activities where activity_id = ?", [newest["id"]]).fetchone() == (
             "Run \ufffd",
         )
@@ -55,7 +55,7 @@ def test_a_detail_nested_too_deep_for_the_json_decoder_does_not_fail_the_athlete
     [result] = sync_all(s)
 
     assert result.status == "ok", result
-    with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
+    with open_lake(s, read_only=True) as con:
         assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities)
 
 
@@ -68,7 +68,7 @@ def test_a_listed_run_with_an_id_too_large_for_bigint_is_quarantined_and_the_res
     [result] = sync_all(s)
 
     assert result.status == "ok", result
-    with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
+    with open_lake(s, read_only=True) as con:
         assert con.execute("select count(*) from activities").fetchone()[0] == len(athlete.activities) - 1
         assert con.execute("select failed_expectations from quarantine where table_name = 'landing'").fetchall() == [
             (["activity_id_out_of_range"],)

@@ -15,7 +15,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 from cli_support import BIN
 from typer.testing import CliRunner, Result
@@ -24,6 +23,7 @@ from pipeline.cli import app
 from pipeline.config import load_settings
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, synthetic_world
 from pipeline.warehouse import writer
+from tests.lake_support import open_lake
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens: a command that reached Strava would fail differently
 
@@ -206,7 +206,7 @@ def test_removing_an_unknown_athlete_says_so_and_still_deletes_stray_rows_and_fi
     assert_clean_failure(first, f"athlete {stray} is not registered", code=1)
     assert "1 rows" in first.stderr and "1 outbox files" in first.stderr
     assert not (outbox / f"{stray}.eml").exists()
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = open_lake(home, read_only=True)
     try:
         assert con.execute("select count(*) from sync_state where athlete_id = ?", [stray]).fetchone() == (0,)
         assert con.execute("select count(*) from athletes where athlete_id = ?", [athlete.athlete_id]).fetchone() == (

@@ -17,7 +17,7 @@ def status(home: Path) -> subprocess.CompletedProcess[str]:
 def test_status_before_any_sync_says_there_is_no_warehouse_yet(tmp_path):
     result = status(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"no warehouse yet at {tmp_path / 'warehouse.duckdb'}" in result.stdout
+    assert f"no warehouse yet at {tmp_path / 'catalog.sqlite'}" in result.stdout
 
 
 def test_status_after_a_build_shows_the_schema_version_and_the_build(tmp_path):
@@ -30,7 +30,7 @@ def test_status_after_a_build_shows_the_schema_version_and_the_build(tmp_path):
     result = status(tmp_path)
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if line.strip())
-    assert lines["warehouse"].startswith(str(tmp_path / "warehouse.duckdb"))
+    assert lines["warehouse"].startswith(str(tmp_path / "catalog.sqlite"))
     assert lines["schema"].startswith(f"version {latest_version()} (latest")
     assert lines["athletes"].startswith("0")
     assert "last build" in result.stdout and "never" not in result.stdout.split("last build", 1)[1].splitlines()[0]

@@ -13,6 +13,7 @@ import pytest
 from pipeline.config import load_settings
 from pipeline.query import QueryRefused, run_query, to_csv, to_json
 from pipeline.warehouse import writer
+from tests.lake_support import open_lake
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_readers_fall_back_to_the_replica_while_another_process_writes(settings,
             time.sleep(0.05)
         assert ready.exists()
         with pytest.raises(duckdb.IOException):
-            duckdb.connect(str(settings.warehouse_path), read_only=True)  # locked by the writer
+            open_lake(settings, read_only=True)  # locked by the writer
         assert run_query(settings, "select count(*) from athletes").rows == [(1,)]  # the replica answers
     finally:
         holder.kill()

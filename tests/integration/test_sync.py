@@ -7,7 +7,6 @@ import os
 import stat
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 from sync_support import count, register_all, registered_on_stub, settings_for, snapshot
 
 from pipeline.athletes import remove_athlete
@@ -16,6 +15,7 @@ from pipeline.strava_stub.demo_data import World, synthetic_world
 from pipeline.sync.events import fetch_activity
 from pipeline.sync.run import sync_all
 from pipeline.tokens import load_tokens
+from tests.lake_support import open_lake
 
 
 def runs_in_window(world: World, weeks: int) -> int:
@@ -169,7 +169,7 @@ def test_edited_activity_replaces_the_old_row(tmp_path, start_stub, small_world)
 
     sync_all(s, full=True)
 
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     rows = con.execute("select name, distance from activities where activity_id = ?", [target]).fetchall()
     total = con.execute("select count(*) from activities").fetchall()[0][0]
     con.close()
@@ -212,7 +212,7 @@ def test_remove_athlete_deletes_every_row_and_the_tokens(tmp_path, start_stub):
 
     remove_athlete(s, gone)
 
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     tables = [
         t
         for (t,) in con.execute(

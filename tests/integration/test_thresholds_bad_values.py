@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 from pipeline.cli import app
 from pipeline.config import SQL_DIR
 from pipeline.thresholds import UNIT_RANGES, ThresholdValueError, check_threshold_value, set_override
+from tests.lake_support import open_lake
 
 CATALOGUE = list(csv.DictReader((SQL_DIR / "seeds" / "rule_thresholds.csv").open(newline="")))
 UNITS = {(r["rule_id"], r["param"]): r["unit"] for r in CATALOGUE}
@@ -42,7 +43,7 @@ def thresholds(home: Path, *args: str) -> Result:
 def stored(home: Path) -> list[tuple]:
     if not (home / "warehouse.duckdb").exists():
         return []
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = open_lake(home, read_only=True)
     try:
         return con.execute("select * from rule_threshold_overrides order by all").fetchall()
     finally:

@@ -13,6 +13,7 @@ from conftest import TrainingLog, steady_runner
 
 from pipeline.config import Settings
 from pipeline.warehouse import connect_reader, init_schema
+from tests.lake_support import open_lake
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sql.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(), re.S)
@@ -22,7 +23,7 @@ QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(), re.S)
 def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     """The read-only connection `backstride sql` uses, on a warehouse built from example runs."""
     home = tmp_path_factory.mktemp("docs")
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    con = open_lake(home)
     init_schema(con)
     # Dated up to last week, so that questions about "this year" or "this week" have answers.
     today = dt.date.today()

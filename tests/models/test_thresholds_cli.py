@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from tests.lake_support import open_lake
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_set_stores_an_override_that_the_next_build_reads(cli: CliRunner, tmp_pa
     assert result.exit_code == 0 and "default 800" in result.output
     listed = cli.invoke(app, ["thresholds", "list", "--athlete", "7"]).output
     assert "shoes.mileage\twarning_km\t800\tkm\trule_of_thumb\t700" in listed
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    con = open_lake(tmp_path, read_only=True)
     assert con.execute("select * from rule_threshold_overrides").fetchall() == [
         (7, "shoes.mileage", "warning_km", 700.0)
     ]

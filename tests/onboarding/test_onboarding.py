@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
 from onboarding_support import SimClock, add_hidden_shoe, newest_week_start, wear_unknown_gear
 from sync_support import count, register_all, settings_for
@@ -20,6 +19,7 @@ from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync.run import sync_all
 from pipeline.warehouse import writer
+from tests.lake_support import open_lake
 
 GEAR = "GET /api/v3/gear/{id}"
 
@@ -43,7 +43,7 @@ def open_gear_quarantine(s) -> int:
 
 
 def shoe_distance(s, gear_id: str) -> float:
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     try:
         return con.execute("select distance from gear where gear_id = ?", [gear_id]).fetchall()[0][0]
     finally:
@@ -75,7 +75,7 @@ def test_first_sync_cut_short_still_ends_with_profile_every_shoe_and_no_run_held
     stats = server.stats()
     assert runs >= 1
     assert stats["by_endpoint"][GEAR] <= len(athlete.gear) + (1 if interruption == "one_429_on_gear" else 0)
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     try:
         gear = dict(con.execute("select gear_id, brand_name from gear").fetchall())
         stored = {r[0] for r in con.execute("select activity_id from activities").fetchall()}
@@ -140,7 +140,7 @@ def test_gear_answering_404_is_recorded_missing_once_and_its_runs_count(tmp_path
     assert first.status == "ok"
     by_gear = server.stats()["by_endpoint"][GEAR]
     assert by_gear == len(athlete.gear) * 2 + 2  # each real shoe once, again with --full; the 404s once
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     try:
         missing = con.execute(
             "select gear_id, gear_type, name, missing from gear where missing order by gear_id"
@@ -167,7 +167,7 @@ def test_many_athletes_on_one_quota_each_get_their_last_complete_week_before_any
     runs = sync_until_done(s, clock)
 
     assert runs > 3  # the quota really was the constraint
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     try:
         fetched = con.execute(
             """select l.landing_id, l.athlete_id, l.endpoint, a.start_date, t.timezone
@@ -231,7 +231,7 @@ def test_existing_warehouse_gets_the_new_columns(tmp_path, start_stub, small_wor
     server = start_stub(small_world)
     s = settings_for(tmp_path, server)
     s.home.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(s.warehouse_path))
+    con = open_lake(s)
     con.execute("create table gear (gear_id varchar primary key, athlete_id bigint not null, name varchar)")
     con.execute("insert into gear values ('g1', 1, 'old shoe')")
     con.close()

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipeline.athletes import register_athlete
 from pipeline.strava_stub.recorded import RECORDED_EMAIL, RECORDED_TIMEZONE, RecordedWorld, recorded_world
 from pipeline.strava_stub.server import StubServer
+from tests.lake_support import open_lake
 
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +42,7 @@ def register(settings: Any, world: RecordedWorld) -> tuple[int, str]:
 
 
 def rows(settings: Any, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import time
 
-import duckdb
 import pytest
 from cli_support import BIN, env_for
 from sync_support import register_all, settings_for, snapshot
@@ -13,6 +12,7 @@ from sync_support import register_all, settings_for, snapshot
 from pipeline.query import run_query
 from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync.run import sync_all
+from tests.lake_support import open_lake
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,8 @@ def test_readers_query_without_errors_while_a_build_writes(tmp_path, start_stub,
         while build.poll() is None:
             try:
                 assert run_query(s, "select count(*) from activities").rows[0][0] == 120
-                con = duckdb.connect(str(s.replica_path), read_only=True)  # a plain DuckDB reader
-                con.execute("select count(*) from activities").fetchall()
+                con = open_lake(s, read_only=True)  # a plain DuckDB session with the lake attached
+                assert con.execute("select count(*) from activities").fetchone() == (120,)
                 con.close()
                 queries += 1
             except Exception:

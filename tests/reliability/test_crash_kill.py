@@ -12,13 +12,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from cli_support import BIN, add_athletes, cli, env_for
 from sync_support import snapshot
 
 from pipeline.config import Settings
 from pipeline.strava_stub.demo_data import synthetic_world
+from tests.lake_support import open_lake
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 MARTS = ("weekly_load", "risk_flags", "shoe_status")
@@ -64,7 +64,7 @@ def tables(home: Path) -> dict:
     s = Settings(home=home)
     out = snapshot(s)
     out.update(snapshot(s, MARTS))
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     try:
         out["digest_log"] = con.execute("select athlete_id, week_start, status from digest_log order by all").fetchall()
         out["landing"] = set(

@@ -8,7 +8,6 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 
-import duckdb
 import pytest
 from sync_support import register_all, settings_for
 
@@ -16,6 +15,7 @@ from pipeline.build import run_build
 from pipeline.digest import last_complete_week, send_digests
 from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync.run import sync_all
+from tests.lake_support import open_lake
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ def test_hostile_names_arrive_as_text_and_never_as_markup_or_headers(tmp_path, s
     report = send_digests(s, week=week)
 
     assert report.ok, [str(r) for r in report.results]
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    con = open_lake(s, read_only=True)
     stored = {r[0] for r in con.execute("select name from activities").fetchall()}
     con.close()
     assert any("<script>alert(1)</script>" in (n or "") for n in stored)  # kept as the athlete wrote it

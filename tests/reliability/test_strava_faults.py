@@ -8,6 +8,7 @@ from sync_support import count, register_all, settings_for, snapshot
 
 from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync.run import sync_all
+from tests.lake_support import open_lake
 
 FAULTS = {
     "random_5xx_10_percent": dict(kind="status", status=502, probability=0.1, count=None, seed=3),
@@ -22,9 +23,8 @@ FAULTS = {
 
 
 def landing_keys(settings) -> set[tuple]:
-    import duckdb
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_lake(settings, read_only=True)
     try:
         return set(
             con.execute(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.migrations import MIGRATIONS_DIR
+from pipeline.migrations import MIGRATIONS_DIR, NATIVE_MIGRATIONS_DIR
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def migrations_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def first_only(tmp_path: Path) -> Path:
-    """A migrations folder holding only 001 (the schema as release 0.1 left it)."""
+    """A single-file migrations folder holding only 001 (the schema as release 0.1 left it)."""
     target = tmp_path / "first_only"
     target.mkdir()
-    shutil.copy(sorted(MIGRATIONS_DIR.glob("001_*.sql"))[0], target)
+    shutil.copy(sorted(NATIVE_MIGRATIONS_DIR.glob("001_*.sql"))[0], target)
     return target

@@ -8,18 +8,26 @@ import duckdb
 import pytest
 from warehouse_support import snapshot
 
-from pipeline.migrations import MigrationError, applied_versions, current_version, discover, migrate
+from pipeline.migrations import (
+    NATIVE_MIGRATIONS_DIR,
+    MigrationError,
+    applied_versions,
+    current_version,
+    discover,
+    migrate,
+)
 from pipeline.warehouse import init_schema
+from tests.lake_support import open_lake
 
 
 def test_a_new_warehouse_gets_every_migration_in_order(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     assert migrate(con) == [m.version for m in discover()]
     assert list(applied_versions(con)) == list(range(1, len(discover()) + 1))
 
 
 def test_the_baseline_creates_the_tables_other_modules_used_to_create_themselves(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     migrate(con)
     columns = set(con.execute("select table_name, column_name from duckdb_columns()").fetchall())
     assert {
@@ -31,26 +39,29 @@ def test_the_baseline_creates_the_tables_other_modules_used_to_create_themselves
         ("gear", "missing"),
         ("fetch_queue", "object_id"),
     } <= columns
-    assert con.execute("select nextval('landing_seq')").fetchone() == (1,)
+    # DuckLake has no sequences and enforces no keys: ids come from pipeline.ids, keys from table_keys
+    assert con.execute("select count(*) from duckdb_sequences()").fetchone() == (0,)
 
 
 def test_rows_written_at_the_first_version_are_kept_by_the_upgrade(tmp_path: Path, first_only: Path) -> None:
+    # the single-file history has two versions: the runner upgrades a file at 001 to 002
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     assert migrate(con, first_only) == [1]
     con.execute("insert into athletes (athlete_id, firstname, email) values (7, 'Ana', 'a@example.org')")
     con.execute("insert into quarantine values ('activities', '9', 7, 9, 'b', ['x'], null, now(), null, null)")
     con.execute("insert into webhook_events values ('k', 7, 'activity', 9, 'create', 1, null, null, 'queued', now())")
     before = snapshot(con)
-    assert migrate(con) == list(range(2, len(discover()) + 1))
+    native = discover(NATIVE_MIGRATIONS_DIR)
+    assert migrate(con, NATIVE_MIGRATIONS_DIR) == list(range(2, len(native) + 1))
     after = snapshot(con)
     assert {t: after[t] for t in before if t != "schema_version"} == {
         t: v for t, v in before.items() if t != "schema_version"
     }
-    assert "build_log" in after and current_version(con) == len(discover())
+    assert "build_log" in after and current_version(con) == len(native)
 
 
 def test_running_the_migrations_twice_changes_nothing(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     init_schema(con)
     con.execute("insert into athletes (athlete_id) values (1)")
     before = snapshot(con)
@@ -62,7 +73,7 @@ def test_running_the_migrations_twice_changes_nothing(tmp_path: Path) -> None:
 def test_a_failing_migration_leaves_the_previous_version_and_its_data_and_names_the_file(
     tmp_path: Path, migrations_dir: Path
 ) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     migrate(con, migrations_dir)
     good = current_version(con)
     con.execute("insert into athletes (athlete_id, firstname) values (1, 'Ana')")
@@ -83,7 +94,7 @@ def test_the_failing_file_is_named_by_its_path_in_the_repository() -> None:
 
 
 def test_a_file_changed_after_it_was_applied_is_refused(tmp_path: Path, migrations_dir: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     migrate(con, migrations_dir)
     first = sorted(migrations_dir.glob("001_*.sql"))[0]
     first.write_text(first.read_text() + "\n-- an edit after release\n")
@@ -92,7 +103,7 @@ def test_a_file_changed_after_it_was_applied_is_refused(tmp_path: Path, migratio
 
 
 def test_a_warehouse_made_by_a_newer_backstride_is_refused(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = open_lake(tmp_path)
     migrate(con)
     newer = current_version(con) + 1
     con.execute("insert into schema_version (version, name, checksum) values (?, 'from_the_future.sql', 'x')", [newer])

@@ -9,7 +9,7 @@ from pipeline.build_log import record_build
 from pipeline.config import Settings
 from pipeline.migrations import latest_version
 from pipeline.status import collect_status, format_status
-from pipeline.warehouse import write_lock, writer
+from pipeline.warehouse import writer
 
 
 def _small_warehouse(settings: Settings) -> None:
@@ -49,9 +49,9 @@ def test_a_home_without_a_warehouse_says_so(tmp_path: Path) -> None:
     assert not status.exists
     assert (
         format_status(status)
-        == f"warehouse  no warehouse yet at {settings.warehouse_path} (run `backstride sync` first)"
+        == f"warehouse  no warehouse yet at {settings.catalog_path} (run `backstride sync` first)"
     )
-    assert not settings.warehouse_path.exists()  # asking created nothing
+    assert not settings.home.exists()  # asking created nothing
 
 
 def test_the_status_counts_what_the_warehouse_holds(tmp_path: Path) -> None:
@@ -72,7 +72,10 @@ def test_the_status_text_has_one_line_per_fact(tmp_path: Path) -> None:
     _small_warehouse(settings)
     text = format_status(collect_status(settings))
     lines = {line[:12].strip(): line[12:] for line in text.splitlines()}  # labels padded to 'last build'
-    assert lines["warehouse"].startswith(f"{settings.warehouse_path} (")
+    assert lines["warehouse"].startswith(f"{settings.catalog_path} (")
+    assert lines["engine"] == "DuckLake (SQLite catalog)"
+    assert lines["data"].startswith(f"{settings.data_path} (") and lines["data"].endswith(" files)")
+    assert lines["snapshot"].split()[0].isdigit()
     assert lines["schema"] == f"version {latest_version()} (latest)"
     assert lines["athletes"] == "2 (1 need re-authorisation)"
     assert lines["last sync"] == "2026-03-03 09:30 UTC"
@@ -91,11 +94,18 @@ def test_events_waiting_in_the_inbox_count_as_pending(tmp_path: Path) -> None:
     assert "2 waiting in the inbox; 1 processed" in format_status(status)
 
 
-def test_the_status_is_read_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+def test_the_status_is_read_while_a_writer_is_mid_transaction_and_shows_the_last_commit(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     _small_warehouse(settings)
-    with write_lock(settings, wait_s=1):
-        assert collect_status(settings).activities == 3
+    before = collect_status(settings)
+    with writer(settings) as con:
+        con.execute("begin")
+        con.execute("delete from activities")
+        during = collect_status(settings)  # neither blocked nor shown the uncommitted delete
+        assert during.activities == 3 and during.snapshot_id == before.snapshot_id
+        con.execute("commit")
+    after = collect_status(settings)
+    assert after.activities == 0 and after.snapshot_id > before.snapshot_id
 
 
 def test_a_warehouse_behind_the_code_says_the_next_write_upgrades_it(tmp_path: Path) -> None:
