@@ -37,16 +37,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from pipeline.athletes import register_athlete
-from pipeline.config import load_settings
+from pipeline.config import Settings, load_settings
 from pipeline.loading import RUN_TYPES
 from pipeline.strava_stub.demo_data import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, synthetic_world
 from pipeline.strava_stub.server import StubServer
 from pipeline.sync.fetch import PAGE_SIZE
 from pipeline.sync.plan import urgent_start
 from pipeline.sync.run import sync_all
+from pipeline.warehouse import connect_reader
 
 WINDOW_S = 900
 SHORT_LIMIT, DAILY_LIMIT = 100, 1000
@@ -100,9 +99,9 @@ def plan_for(world, start: float, lookback_weeks: int) -> dict[int, dict]:
     return out
 
 
-def progress(warehouse: Path) -> tuple[dict[int, set[int]], dict[int, set[str]], set[int]]:
+def progress(settings: Settings) -> tuple[dict[int, set[int]], dict[int, set[str]], set[int]]:
     """Runs with both detail and streams, gear ids with a body, athletes fully listed."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect_reader(settings)
     try:
         both: dict[int, set[int]] = {}
         for athlete_id, activity_id in con.execute(
@@ -153,7 +152,7 @@ def simulate(n: int, lookback_weeks: int, history_days: int, start_hour: int, ma
             results = sync_all(settings, clock=clock)
             syncs += 1
             elapsed_h = (clock.now + WINDOW_S - start) / 3600
-            both, gear, listed = progress(settings.warehouse_path)
+            both, gear, listed = progress(settings)
             for athlete_id, need in needs.items():
                 have, shoes = both.get(athlete_id, set()), gear.get(athlete_id, set())
                 ready = need["gear"] <= shoes

@@ -68,8 +68,8 @@ class Settings:
 
     @property
     def lock_path(self) -> Path:
-        """The schema lock: migrations and the move from a single-file warehouse run one at a time."""
-        return self.locks_dir / "schema.lock"
+        """The write lock: one write transaction at a time on the embedded catalog (`pipeline.warehouse`)."""
+        return self.locks_dir / "write.lock"
 
     @property
     def outbox_dir(self) -> Path:

@@ -41,7 +41,7 @@ def pending(settings: Settings) -> bool:
 def move_single_file_warehouse(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Move `warehouse.duckdb` into the lake `con` is attached to; rows moved per table.
 
-    The caller holds the schema lock and has brought the lake to the latest schema.
+    The caller holds the write lock and has brought the lake to the latest schema.
     """
     source = settings.warehouse_path
     if not source.exists():

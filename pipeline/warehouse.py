@@ -1,27 +1,32 @@
 """The warehouse's connections: writers and sandboxed readers of the DuckLake.
 
 Every table lives in one DuckLake (`pipeline.lake`): readers see the last committed snapshot
-and never block a writer, and writers in several processes commit side by side, so there is
-no global write lock and no read replica. What stays serialised, and why:
+and never wait for a writer (the catalog runs in SQLite's WAL mode), so there is no read
+replica and no publish step: `backstride sql`, a DuckDB shell or pandas read while a sync,
+a build or a digest writes.
 
-- schema changes (`pipeline.migrations`) and the one-time move of a single-file warehouse
-  into the lake (`pipeline.lake_upgrade`): two processes creating the same tables would
-  conflict, so the first writer to find the schema behind does it under `locks/schema.lock`
-  while the others wait for it;
-- the steps two runs of which must not interleave take their own lock (`pipeline.step_lock`):
+What stays serialised, and why:
+
+- write transactions, by `locks/write.lock` held for a `writer()` block. With the embedded
+  SQLite catalog, a DuckLake write transaction holds a SQLite read snapshot from its first
+  statement; if another writer commits meanwhile, its own commit can no longer upgrade to a
+  write and fails with "database is locked" whatever the busy timeout and DuckLake's retries
+  (duckdb/ducklake#1309; reproduced here with two connections in one process). A PostgreSQL
+  catalog has no such limit and runs writers side by side, DuckLake retrying on conflicts.
+  Writers keep their blocks short (one athlete's batch, one build's commit), so a webhook
+  event, a sync and a build interleave instead of queuing behind each other's whole run;
+- schema changes and the one-time move of a single-file warehouse into the lake
+  (`pipeline.lake_upgrade`), done by the first writer that finds the schema behind;
+- steps two runs of which must not interleave take their own lock (`pipeline.step_lock`):
   a sync (two would spend the same rate limit on the same data), a digest run (exactly once
   per athlete and week), a build (each replaces the marts whole).
-
-Two writers that touch the same rows at once get DuckLake's conflict error; `retry_conflicts`
-runs such a write again on a fresh snapshot.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+import threading
+from collections.abc import Iterator
 
 import duckdb
 
@@ -30,8 +35,6 @@ from pipeline.config import Settings
 from pipeline.files import LockBusy, file_lock
 from pipeline.migrations import current_version, latest_version, migrate
 from pipeline.transaction import transaction
-
-T = TypeVar("T")
 
 # The tables ingestion writes (their DDL is in sql/migrations). Every table holding personal
 # data has `athlete_id`, so that `delete_athlete_rows` can remove an athlete everywhere.
@@ -86,41 +89,56 @@ def delete_athlete_rows(con: duckdb.DuckDBPyConnection, athlete_id: int) -> dict
     return deleted
 
 
+_held = threading.local()  # write-lock depth of this thread: a writer inside a writer reuses the lock
+
+
 @contextlib.contextmanager
-def schema_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
-    """Schema changes one process at a time; raise WarehouseBusy after `wait_s`."""
-    try:
-        with file_lock(settings.lock_path, wait_s, "another backstride process is upgrading the warehouse schema"):
+def write_lock(settings: Settings, wait_s: float = 600.0) -> Iterator[None]:
+    """One write transaction at a time on this lake (see the module notes); re-entrant in a thread."""
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
             yield
+        finally:
+            _held.depth = depth
+        return
+    try:
+        with file_lock(settings.lock_path, wait_s, "another backstride process kept the warehouse busy", poll_s=0.01):
+            _held.depth = 1
+            try:
+                yield
+            finally:
+                _held.depth = 0
     except LockBusy as err:
         raise WarehouseBusy(str(err)) from None
 
 
-def ensure_lake(settings: Settings, con: duckdb.DuckDBPyConnection, wait_s: float = 600.0) -> None:
+def ensure_lake(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
     """Make the lake current: move an old single-file warehouse in, apply pending migrations."""
     from pipeline import lake_upgrade  # only the first open of an old warehouse needs it
 
     if current_version(con) == latest_version() and not lake_upgrade.pending(settings):
         return
-    with schema_lock(settings, wait_s):
-        init_schema(con)  # re-read under the lock: another process may have done it meanwhile
-        lake_upgrade.move_single_file_warehouse(settings, con)
+    init_schema(con)
+    lake_upgrade.move_single_file_warehouse(settings, con)
 
 
 @contextlib.contextmanager
 def writer(settings: Settings, wait_s: float = 600.0, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write connection to the lake at the code's schema version.
+    """A write connection to the lake at the code's schema version, holding the write lock.
 
     `publish` is kept for callers of the single-file releases; the lake needs no publish step.
     """
     del publish
     settings.home.mkdir(parents=True, exist_ok=True)
-    con = lake.connect(settings)
-    try:
-        ensure_lake(settings, con, wait_s)
-        yield con
-    finally:
-        con.close()
+    with write_lock(settings, wait_s):
+        con = lake.connect(settings)
+        try:
+            ensure_lake(settings, con)
+            yield con
+        finally:
+            con.close()
 
 
 def connect_reader(settings: Settings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -149,21 +167,3 @@ def connect_reader(settings: Settings, snapshot: int | None = None) -> duckdb.Du
         raise
     lake.sandbox(con, settings)
     return con
-
-
-def is_conflict(err: BaseException) -> bool:
-    """DuckLake's answer when another writer committed a change this transaction also made."""
-    return isinstance(err, duckdb.TransactionException) or "conflict" in str(err).lower()
-
-
-def retry_conflicts(work: Callable[[], T], attempts: int = 8, pause_s: float = 0.05) -> T:
-    """Run `work` (one whole transaction) again while it fails on a write-write conflict."""
-    for attempt in range(attempts):
-        try:
-            return work()
-        except duckdb.Error as err:
-            if not is_conflict(err) or attempt == attempts - 1:
-                raise
-            time.sleep(pause_s * (2**attempt))
-    raise AssertionError("unreachable")
-

@@ -351,12 +351,18 @@ def test_streams_and_gear_bodies_of_an_unreadable_shape_are_quarantined_with_a_r
         ("gear", "g9", "[1, 2]"),
     )
 
+    # record keys are endpoint:object:landing_id, the landing row that holds the body
+    landed = dict(
+        con.execute(
+            "select endpoint || ':' || object_id, landing_id from landing where endpoint <> 'activities_page'"
+        ).fetchall()
+    )
     assert quarantined(con) == {
-        "streams:1:2": ["streams_not_an_object_or_list"],
-        "streams:2:3": ["streams_unrecognised_shape"],
-        "gear:g9:5": ["gear_not_an_object"],
+        f"streams:1:{landed['streams:1']}": ["streams_not_an_object_or_list"],
+        f"streams:2:{landed['streams:2']}": ["streams_unrecognised_shape"],
+        f"gear:g9:{landed['gear:g9']}": ["gear_not_an_object"],
     }
     reasons = dict(con.execute("select record_key, row_json->>'reason' from quarantine").fetchall())
-    assert reasons["streams:1:2"] == "a streams body that is neither a JSON object nor a list"
+    assert reasons[f"streams:1:{landed['streams:1']}"] == "a streams body that is neither a JSON object nor a list"
     assert [activity(con, i) is not None for i in (1, 2, 3)] == [True, True, True]  # the runs still count
     assert con.execute("select count(*) from landing where endpoint in ('streams', 'gear')").fetchone() == (4,)

@@ -16,6 +16,7 @@ import pytest
 from ingest_corpus import activity_bodies
 
 from pipeline.loading import LandingItem, ingest_pending, land
+from tests.lake_support import open_lake
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +56,7 @@ def athlete_of(text: str) -> int:
 def corpus_warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     # profile and shoes first, as onboarding fetches them, then every recording in turn
     bodies = sorted(activity_bodies(), key=lambda b: b.endpoint not in ("gear", "athlete"))  # skips if absent
-    con = duckdb.connect(str(tmp_path_factory.mktemp("corpus") / "warehouse.duckdb"))
+    con = open_lake(tmp_path_factory.mktemp("corpus"))
     from pipeline.warehouse import init_schema
 
     init_schema(con)

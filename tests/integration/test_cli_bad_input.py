@@ -253,7 +253,7 @@ ID_COMMANDS = [
 def test_an_id_that_cannot_be_a_strava_id_is_a_usage_error(home: Path, command: list[str], bad_id: str) -> None:
     result = invoke(env_for(home), *[bad_id if part == "{id}" else part for part in command])
     assert_usage_error(result)
-    assert not (home / "warehouse.duckdb").exists()
+    assert not (home / "catalog.sqlite").exists() and not (home / "warehouse.duckdb").exists()
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,11 @@ import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
 
 from pipeline.config import load_settings
 from pipeline.query import QueryRefused, run_query, to_csv, to_json
 from pipeline.warehouse import writer
-from tests.lake_support import open_lake
 
 
 @pytest.fixture
@@ -43,6 +41,7 @@ def settings(tmp_path):
         "detach memory",
         "install httpfs",
         "load httpfs",
+        "load '/tmp/backstride-evil.duckdb_extension'",
         "pragma enable_external_access",
         "set enable_external_access = true",
         "reset threads",
@@ -77,29 +76,41 @@ def test_select_returns_rows_and_json_is_an_array_of_objects(settings):
     assert to_csv(result).splitlines() == ["activity_id,name,start_date_local,km", "1,Tempo,2026-11-20T08:00:00,10.0"]
 
 
-def test_readers_fall_back_to_the_replica_while_another_process_writes(settings, tmp_path):
-    ready = tmp_path / "ready"
+def test_a_reader_sees_the_last_commit_while_another_process_writes_and_never_blocks_it(settings, tmp_path):
+    ready, go, done = tmp_path / "ready", tmp_path / "go", tmp_path / "done"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, pathlib, sys, time\n"
-            "con = duckdb.connect(sys.argv[1])\n"
-            "con.execute(\"insert into athletes (athlete_id, email) values (9, 'w@example.com')\")\n"
-            "pathlib.Path(sys.argv[2]).touch()\n"
-            "time.sleep(30)\n",
-            str(settings.warehouse_path),
+            "import pathlib, sys, time\n"
+            "from pipeline.config import load_settings\n"
+            "from pipeline.warehouse import writer\n"
+            "with writer(load_settings({'BACKSTRIDE_HOME': sys.argv[1]})) as con:\n"
+            "    con.execute('begin')\n"
+            "    con.execute(\"insert into athletes (athlete_id, email) values (9, 'w@example.com')\")\n"
+            "    pathlib.Path(sys.argv[2]).touch()\n"
+            "    deadline = time.monotonic() + 60\n"
+            "    while not pathlib.Path(sys.argv[3]).exists() and time.monotonic() < deadline:\n"
+            "        time.sleep(0.05)\n"
+            "    con.execute('commit')\n"
+            "pathlib.Path(sys.argv[4]).touch()\n",
+            str(settings.home),
             str(ready),
+            str(go),
+            str(done),
         ]
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not ready.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ready.exists()
-        with pytest.raises(duckdb.IOException):
-            open_lake(settings, read_only=True)  # locked by the writer
-        assert run_query(settings, "select count(*) from athletes").rows == [(1,)]  # the replica answers
+        # mid-transaction: the reader answers from the last commit, without the writer's row
+        assert run_query(settings, "select count(*) from athletes").rows == [(1,)]
+        go.touch()
+        assert holder.wait(timeout=60) == 0  # the writer's commit was not blocked by the reader
+        assert done.exists()
+        assert run_query(settings, "select count(*) from athletes").rows == [(2,)]
     finally:
         holder.kill()
         holder.wait()

@@ -41,7 +41,7 @@ def thresholds(home: Path, *args: str) -> Result:
 
 
 def stored(home: Path) -> list[tuple]:
-    if not (home / "warehouse.duckdb").exists():
+    if not (home / "catalog.sqlite").exists():
         return []
     con = open_lake(home, read_only=True)
     try:
@@ -128,7 +128,7 @@ def test_an_unknown_rule_or_parameter_is_named_with_what_exists(home: Path) -> N
     assert param.exit_code == 1 and "warning_km, watch_km" in param.stderr
     assert unset.exit_code == 1 and "unknown rule 'shoes.milage'" in unset.stderr
     assert stored(home) == []
-    assert not (home / "warehouse.duckdb").exists()  # refusing creates nothing
+    assert not (home / "catalog.sqlite").exists()  # refusing creates nothing
 
 
 def test_an_override_left_from_an_older_catalogue_can_still_be_unset(home: Path) -> None:

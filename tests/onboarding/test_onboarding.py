@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pytest
 from onboarding_support import SimClock, add_hidden_shoe, newest_week_start, wear_unknown_gear
 from sync_support import count, register_all, settings_for
@@ -231,7 +232,8 @@ def test_existing_warehouse_gets_the_new_columns(tmp_path, start_stub, small_wor
     server = start_stub(small_world)
     s = settings_for(tmp_path, server)
     s.home.mkdir(parents=True, exist_ok=True)
-    con = open_lake(s)
+    # a single-file warehouse of release 0.1, from before gear had `missing`: moved into the lake
+    con = duckdb.connect(str(s.home / "warehouse.duckdb"))
     con.execute("create table gear (gear_id varchar primary key, athlete_id bigint not null, name varchar)")
     con.execute("insert into gear values ('g1', 1, 'old shoe')")
     con.close()

@@ -43,10 +43,11 @@ def kill_when(env: dict[str, str], args: list[str], ready, extra_delay: float = 
             proc.wait()
 
 
-def lock_held(settings_home: Path) -> bool:
+def build_lock_held(settings_home: Path) -> bool:
+    """True while a `backstride build` holds its step lock, i.e. while it builds."""
     import fcntl
 
-    path = settings_home / "warehouse.lock"
+    path = Settings(home=settings_home).locks_dir / "build.lock"
     if not path.exists():
         return False
     fd = os.open(path, os.O_RDWR)
@@ -101,9 +102,9 @@ def test_killed_runs_converge_to_a_clean_run_with_one_email_each(tmp_path, start
         server.reset_stats()
         target = max(1, int(total_requests * fraction))
         kills += kill_when(env, ["sync"], lambda t=target: server.stats()["api_requests"] >= t)
-    # build: killed while it holds the write lock, at several delays
+    # build: killed while it builds, at several delays
     for delay in (0.0, 0.1, 0.3):
-        kills += kill_when(env, ["build"], lambda: lock_held(home), delay)
+        kills += kill_when(env, ["build"], lambda: build_lock_held(home), delay)
     # digest: killed as the first emails go out
     for delay in (0.0, 0.05):
         sent_before = len(smtp.mailbox.messages)

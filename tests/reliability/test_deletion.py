@@ -4,9 +4,6 @@ token, no outbox file."""
 
 from __future__ import annotations
 
-import sqlite3
-
-import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from sync_support import register_all, settings_for
@@ -18,7 +15,7 @@ from pipeline.strava_stub.demo_data import synthetic_world
 from pipeline.sync.run import sync_all
 from pipeline.tokens import load_tokens
 from pipeline.webhooks import WEBHOOK_PATH, create_app, process_inbox, save_subscription_id
-from tests.lake_support import open_lake
+from tests.lake_support import open_lake, raw_traces
 
 pytestmark = pytest.mark.slow
 
@@ -40,43 +37,6 @@ def rows_of(settings, athlete_id: int) -> dict[str, int]:
         }
     finally:
         con.close()
-
-
-def raw_traces(settings, athlete_id: int, email: str) -> list[str]:
-    """Where the athlete still is, read below DuckLake: every Parquet file and the catalog itself.
-
-    Each data file (and delete file) is read directly: a row with their athlete_id or any value
-    holding their email. The SQLite catalog is searched byte for byte (inlined rows, old
-    snapshots' rows and freed pages alike), and its inlined-data tables row by row.
-    """
-    found: list[str] = []
-    con = duckdb.connect()
-    for path in sorted(settings.data_path.rglob("*.parquet")):
-        columns = [r[0] for r in con.execute("select name from parquet_schema(?)", [str(path)]).fetchall()]
-        if "athlete_id" in columns:
-            n = con.execute("select count(*) from read_parquet(?) where athlete_id = ?", [str(path), athlete_id])
-            if n.fetchone()[0]:
-                found.append(f"{path.name}: rows with athlete_id {athlete_id}")
-        hit = con.execute(
-            "select count(*) from read_parquet(?) t where contains(t::varchar, ?)", [str(path), email]
-        ).fetchone()[0]
-        if hit:
-            found.append(f"{path.name}: {email}")
-    con.close()
-    if email.encode() in settings.catalog_path.read_bytes():
-        found.append(f"{settings.catalog_path.name}: {email} (bytes)")
-    catalog = sqlite3.connect(settings.catalog_path)
-    try:
-        inlined = [r[0] for r in catalog.execute("select name from sqlite_master where name like 'ducklake_inlined%'")]
-        for table in inlined:
-            cols = [r[1] for r in catalog.execute(f'pragma table_info("{table}")')]
-            if "athlete_id" in cols:
-                n = catalog.execute(f'select count(*) from "{table}" where athlete_id = ?', [athlete_id]).fetchone()[0]
-                if n:
-                    found.append(f"{table}: rows with athlete_id {athlete_id}")
-    finally:
-        catalog.close()
-    return found
 
 
 def test_remove_and_deauthorization_leave_nothing_of_the_athlete(tmp_path, start_stub, record):

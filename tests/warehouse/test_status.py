@@ -48,8 +48,7 @@ def test_a_home_without_a_warehouse_says_so(tmp_path: Path) -> None:
     status = collect_status(settings)
     assert not status.exists
     assert (
-        format_status(status)
-        == f"warehouse  no warehouse yet at {settings.catalog_path} (run `backstride sync` first)"
+        format_status(status) == f"warehouse  no warehouse yet at {settings.catalog_path} (run `backstride sync` first)"
     )
     assert not settings.home.exists()  # asking created nothing
 

@@ -25,7 +25,9 @@ def duplicate_keys(settings) -> dict[str, int]:
     """Table -> keys held by more than one row (only tables that have any)."""
     con = open_lake(settings, read_only=True)
     try:
-        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = 'lake'").fetchall()}
+        tables = {
+            r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = 'lake'").fetchall()
+        }
         found = {}
         for table, key in TABLE_KEYS.items():
             if table not in tables:
